@@ -1,0 +1,45 @@
+"""Constants for Smart Play."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "smart_play"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data
+CONF_TARGET_TYPE: Final = "target_type"
+TARGET_SPOTIFY: Final = "spotify"
+TARGET_MEDIA_PLAYER: Final = "media_player"
+CONF_MEDIA_PLAYER: Final = "media_player_entity_id"
+CONF_SOURCE: Final = "source"  # device number/path, file, rtsp/http URL, or camera.xxx entity id
+CONF_LOOP: Final = "loop"  # loop a file source (demo)
+CONF_SPOTIFY_USER: Final = "spotify_user_id"
+CONF_API_BASE: Final = "api_base"  # only for tests: Spotify Web API base URL
+
+# Config entry options (live, no reload)
+OPT_DELAY: Final = "delay"
+OPT_SENSITIVITY: Final = "sensitivity"
+OPT_FPS: Final = "fps"
+
+DEFAULT_DELAY: Final = 2.0
+MIN_DELAY: Final = 0.5
+MAX_DELAY: Final = 60.0
+DEFAULT_SENSITIVITY: Final = 5
+MIN_SENSITIVITY: Final = 1
+MAX_SENSITIVITY: Final = 10
+DEFAULT_FPS: Final = 10.0
+
+# Events
+EVENT_PAUSED: Final = "smart_play_paused"
+EVENT_RESUMED: Final = "smart_play_resumed"
+EVENT_RESUME_SKIPPED: Final = "smart_play_resume_skipped"
+EVENT_OCCUPANCY: Final = "smart_play_occupancy"
+
+# Repairs
+ISSUE_PREMIUM_REQUIRED: Final = "premium_required"
+ISSUE_CAMERA_FAILING: Final = "camera_failing"
+CAMERA_FAILING_AFTER: Final = 180.0  # seconds of a failing camera before a repair issue
+
+SIGNAL_UPDATE: Final = "smart_play_update_{}"
