@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Final
 
 DOMAIN: Final = "smart_play"
@@ -16,7 +17,6 @@ CONF_MEDIA_PLAYER: Final = "media_player_entity_id"
 CONF_SOURCE: Final = "source"  # device number/path, file, rtsp/http URL, or camera.xxx entity id
 CONF_LOOP: Final = "loop"  # loop a file source (demo)
 CONF_SPOTIFY_USER: Final = "spotify_user_id"
-CONF_API_BASE: Final = "api_base"  # only for tests: Spotify Web API base URL
 
 # Config entry options (live, no reload)
 OPT_DELAY: Final = "delay"
@@ -43,3 +43,12 @@ ISSUE_CAMERA_FAILING: Final = "camera_failing"
 CAMERA_FAILING_AFTER: Final = 180.0  # seconds of a failing camera before a repair issue
 
 SIGNAL_UPDATE: Final = "smart_play_update_{}"
+
+# Spotify endpoints. The environment overrides exist for the test suite and the
+# end-to-end tests, which point Smart Play at a fake Spotify server on loopback.
+SPOTIFY_API_BASE: Final = os.environ.get(
+    "SMART_PLAY_SPOTIFY_API_BASE", "https://api.spotify.com/v1/"
+)
+SPOTIFY_ACCOUNTS_BASE: Final = os.environ.get(
+    "SMART_PLAY_SPOTIFY_ACCOUNTS_BASE", "https://accounts.spotify.com"
+)

@@ -1,0 +1,104 @@
+"""Smart Play: pause Spotify when you leave the room, resume when you are back."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    OAuth2Session,
+    async_get_config_entry_implementation,
+)
+
+from .const import (
+    CONF_MEDIA_PLAYER,
+    CONF_SOURCE,
+    CONF_TARGET_TYPE,
+    DOMAIN,
+    TARGET_MEDIA_PLAYER,
+)
+from .controller import PlaybackController
+from .players.base import PlaybackTarget
+from .players.media_player import MediaPlayerTarget
+from .players.spotify import SpotifyTarget
+from .runtime import SmartPlayConfigEntry, SmartPlayRuntime
+from .source_resolver import async_resolve_source
+from .vision.source import probe_source
+from .vision.types import SourceError
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.CAMERA,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> bool:
+    """Set up Smart Play from a config entry."""
+    url = await async_resolve_source(hass, entry.data[CONF_SOURCE])
+    try:
+        await hass.async_add_executor_job(probe_source, url)
+    except SourceError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key=f"camera_{err.code}",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    target = await _async_build_target(hass, entry)
+    controller = PlaybackController(
+        hass,
+        entry.entry_id,
+        target,
+        on_auth_failed=lambda: entry.async_start_reauth(hass),
+    )
+    runtime = SmartPlayRuntime(hass, entry, url, controller)
+    await runtime.async_start()
+    entry.runtime_data = runtime
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_build_target(
+    hass: HomeAssistant, entry: SmartPlayConfigEntry
+) -> PlaybackTarget:
+    """Create the playback target the entry controls."""
+    if entry.data[CONF_TARGET_TYPE] == TARGET_MEDIA_PLAYER:
+        return MediaPlayerTarget(hass, entry.data[CONF_MEDIA_PLAYER])
+    implementation = await async_get_config_entry_implementation(hass, entry)
+    session = OAuth2Session(hass, entry, implementation)
+    try:
+        await session.async_ensure_token_valid()
+    except aiohttp.ClientResponseError as err:
+        if 400 <= err.status < 500:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        raise ConfigEntryNotReady from err
+    except aiohttp.ClientError as err:
+        raise ConfigEntryNotReady from err
+    return SpotifyTarget(hass, session)
+
+
+async def _async_options_updated(
+    hass: HomeAssistant, entry: SmartPlayConfigEntry
+) -> None:
+    """Apply changed options live; nothing needs a reload."""
+    entry.runtime_data.async_apply_options()
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> bool:
+    """Unload a config entry: entities first, then stop threads and camera."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_stop()
+    return unloaded

@@ -1,0 +1,340 @@
+"""Config flow for Smart Play.
+
+user (menu) ─┬─ pick_implementation → Spotify OAuth (HA application credentials) ─┐
+             └─ media_player (pick an HA media player) ──────────────────────────┴─ camera → entry
+Also: reauth (Spotify), reconfigure (camera), options (delay, sensitivity).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import hashlib
+import logging
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_TOKEN
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import config_entry_oauth2_flow, selector
+
+from .const import (
+    CONF_LOOP,
+    CONF_MEDIA_PLAYER,
+    CONF_SOURCE,
+    CONF_SPOTIFY_USER,
+    CONF_TARGET_TYPE,
+    DEFAULT_DELAY,
+    DEFAULT_SENSITIVITY,
+    DOMAIN,
+    MAX_DELAY,
+    MAX_SENSITIVITY,
+    MIN_DELAY,
+    MIN_SENSITIVITY,
+    OPT_DELAY,
+    OPT_SENSITIVITY,
+    TARGET_MEDIA_PLAYER,
+    TARGET_SPOTIFY,
+)
+from .players.spotify import SCOPES, async_get_current_user
+from .source_resolver import is_camera_entity
+from .vision.source import probe_source, redact_url
+from .vision.types import SourceError
+
+_LOGGER = logging.getLogger(__name__)
+
+CONF_CAMERA_ENTITY = "camera_entity"
+MAX_SOURCE_LENGTH = 2048
+PROBE_TIMEOUT = 10.0
+
+
+def _source_key(source: str) -> str:
+    """Short stable id of a camera source (the source may hold a password)."""
+    return hashlib.sha256(source.strip().encode()).hexdigest()[:12]
+
+
+def _short_source(hass: HomeAssistant, source: str) -> str:
+    """A human label for a source, safe to show (no credentials)."""
+    if is_camera_entity(source):
+        state = hass.states.get(source)
+        return state.name if state else source
+    label = redact_url(source)
+    return label.rsplit("/", 1)[-1] if label.startswith("/") else label
+
+
+async def async_validate_source(hass: HomeAssistant, source: str) -> str | None:
+    """Open the camera and read a frame off the loop; return an error key or None."""
+    source = source.strip()
+    if not source or len(source) > MAX_SOURCE_LENGTH or "\x00" in source:
+        return "invalid_url"
+    url = source
+    if is_camera_entity(source):
+        from homeassistant.components.camera import (  # noqa: PLC0415
+            async_get_stream_source,
+        )
+
+        try:
+            url = await async_get_stream_source(hass, source) or ""
+        except HomeAssistantError:
+            return "camera_entity_unavailable"
+        if not url:
+            return "camera_entity_no_stream"
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT + 5):
+            await hass.async_add_executor_job(probe_source, url, PROBE_TIMEOUT)
+    except SourceError as err:
+        _LOGGER.debug("Camera %s failed validation: %s", redact_url(url), err.code)
+        return err.code if err.code in SourceError.CODES else "cannot_open"
+    except TimeoutError:
+        return "timeout"
+    return None
+
+
+def _camera_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    source = defaults.get(CONF_SOURCE, "")
+    return vol.Schema(
+        {
+            vol.Optional(
+                CONF_SOURCE,
+                description={"suggested_value": "" if is_camera_entity(source) else source},
+            ): selector.TextSelector(),
+            vol.Optional(
+                CONF_CAMERA_ENTITY,
+                description={"suggested_value": source if is_camera_entity(source) else None},
+            ): selector.EntitySelector(selector.EntitySelectorConfig(domain="camera")),
+            vol.Optional(CONF_LOOP, default=bool(defaults.get(CONF_LOOP, False))): bool,
+        }
+    )
+
+
+class SmartPlayConfigFlow(
+    config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN
+):
+    """Set up Smart Play: a playback target, then a camera."""
+
+    DOMAIN = DOMAIN
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no choices made."""
+        super().__init__()
+        self._target: dict[str, Any] = {}
+        self._owner_name = ""
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Logger used by the OAuth2 flow."""
+        return _LOGGER
+
+    @property
+    def extra_authorize_data(self) -> dict[str, Any]:
+        """Ask Spotify for the scopes Smart Play needs."""
+        return {"scope": " ".join(SCOPES)}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> SmartPlayOptionsFlow:
+        """Options: absence delay and sensitivity."""
+        return SmartPlayOptionsFlow()
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose what Smart Play pauses: Spotify or an HA media player."""
+        return self.async_show_menu(
+            step_id="user", menu_options=["pick_implementation", "media_player"]
+        )
+
+    # ------------------------------------------------------------- Spotify
+    async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """OAuth finished: identify the Spotify account, then ask for the camera."""
+        try:
+            user = await async_get_current_user(
+                self.hass, data[CONF_TOKEN][CONF_ACCESS_TOKEN]
+            )
+        except Exception:  # noqa: BLE001 - any failure here means "cannot talk to Spotify"
+            _LOGGER.warning("Could not read the Spotify account after authorisation")
+            return self.async_abort(reason="connection_error")
+        user_id = user["id"]
+        if self.source == SOURCE_REAUTH:
+            entry = self._get_reauth_entry()
+            if entry.data.get(CONF_SPOTIFY_USER) != user_id:
+                return self.async_abort(reason="reauth_account_mismatch")
+            return self.async_update_reload_and_abort(entry, data_updates=data)
+        self._owner_name = user.get("display_name") or user_id
+        self._target = {
+            **data,
+            CONF_TARGET_TYPE: TARGET_SPOTIFY,
+            CONF_SPOTIFY_USER: user_id,
+        }
+        return await self.async_step_camera()
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Spotify stopped accepting the refresh token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask before sending the user to Spotify again."""
+        entry = self._get_reauth_entry()
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth_confirm",
+                description_placeholders={"account": entry.title},
+            )
+        return await self.async_step_pick_implementation(
+            user_input={"implementation": entry.data["auth_implementation"]}
+        )
+
+    # -------------------------------------------------------- media player
+    async def async_step_media_player(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick a Home Assistant media player to pause and resume."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entity_id = user_input[CONF_MEDIA_PLAYER]
+            if (state := self.hass.states.get(entity_id)) is None:
+                errors[CONF_MEDIA_PLAYER] = "entity_not_found"
+            else:
+                self._owner_name = state.name
+                self._target = {
+                    CONF_TARGET_TYPE: TARGET_MEDIA_PLAYER,
+                    CONF_MEDIA_PLAYER: entity_id,
+                }
+                return await self.async_step_camera()
+        return self.async_show_form(
+            step_id="media_player",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_MEDIA_PLAYER): selector.EntitySelector(
+                        selector.EntitySelectorConfig(domain="media_player")
+                    )
+                }
+            ),
+            errors=errors,
+        )
+
+    # -------------------------------------------------------------- camera
+    async def _async_camera_input(
+        self, user_input: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        """Validate the camera form; return (data, errors)."""
+        text = (user_input.get(CONF_SOURCE) or "").strip()
+        entity = user_input.get(CONF_CAMERA_ENTITY) or ""
+        if bool(text) == bool(entity):
+            return None, {"base": "source_required"}
+        source = entity or text
+        if error := await async_validate_source(self.hass, source):
+            return None, {CONF_CAMERA_ENTITY if entity else CONF_SOURCE: error}
+        return {CONF_SOURCE: source, CONF_LOOP: bool(user_input.get(CONF_LOOP))}, {}
+
+    def _owner_key(self, data: Mapping[str, Any]) -> str:
+        if data[CONF_TARGET_TYPE] == TARGET_SPOTIFY:
+            return f"spotify:{data[CONF_SPOTIFY_USER]}"
+        return f"media_player:{data[CONF_MEDIA_PLAYER]}"
+
+    async def async_step_camera(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the camera and check that it delivers frames."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            camera, errors = await self._async_camera_input(user_input)
+            if camera is not None:
+                await self.async_set_unique_id(
+                    f"{self._owner_key(self._target)}:{_source_key(camera[CONF_SOURCE])}"
+                )
+                self._abort_if_unique_id_configured()
+                title = f"{self._owner_name} · {_short_source(self.hass, camera[CONF_SOURCE])}"
+                return self.async_create_entry(
+                    title=title,
+                    data={**self._target, **camera},
+                    options={OPT_DELAY: DEFAULT_DELAY, OPT_SENSITIVITY: DEFAULT_SENSITIVITY},
+                )
+        return self.async_show_form(
+            step_id="camera",
+            data_schema=_camera_schema(user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the camera of an existing entry."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            camera, errors = await self._async_camera_input(user_input)
+            if camera is not None:
+                unique_id = (
+                    f"{self._owner_key(entry.data)}:{_source_key(camera[CONF_SOURCE])}"
+                )
+                if unique_id != entry.unique_id:
+                    await self.async_set_unique_id(unique_id)
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(
+                    entry, unique_id=unique_id, data_updates=camera
+                )
+        assert self.source == SOURCE_RECONFIGURE
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_camera_schema(user_input or entry.data),
+            errors=errors,
+        )
+
+
+class SmartPlayOptionsFlow(OptionsFlow):
+    """Absence delay and sensitivity (also available as number entities)."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the options."""
+        if user_input is not None:
+            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        OPT_DELAY, default=float(options.get(OPT_DELAY, DEFAULT_DELAY))
+                    ): selector.NumberSelector(
+                        selector.NumberSelectorConfig(
+                            min=MIN_DELAY,
+                            max=MAX_DELAY,
+                            step=0.5,
+                            unit_of_measurement="s",
+                            mode=selector.NumberSelectorMode.BOX,
+                        )
+                    ),
+                    vol.Required(
+                        OPT_SENSITIVITY,
+                        default=int(options.get(OPT_SENSITIVITY, DEFAULT_SENSITIVITY)),
+                    ): vol.All(
+                        selector.NumberSelector(
+                            selector.NumberSelectorConfig(
+                                min=MIN_SENSITIVITY,
+                                max=MAX_SENSITIVITY,
+                                step=1,
+                                mode=selector.NumberSelectorMode.SLIDER,
+                            )
+                        ),
+                        vol.Coerce(int),
+                    ),
+                }
+            ),
+        )

@@ -1,0 +1,300 @@
+"""Per-entry runtime: owns the vision pipeline and the playback controller.
+
+The pipeline runs in its own threads. Everything it reports is handed to the
+event loop with ``call_soon_threadsafe``; from there the runtime updates its
+state, tells the controller about occupancy changes and notifies entities
+through the dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+import logging
+import time
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
+
+from .const import (
+    CAMERA_FAILING_AFTER,
+    CONF_LOOP,
+    DEFAULT_DELAY,
+    DEFAULT_FPS,
+    DEFAULT_SENSITIVITY,
+    DOMAIN,
+    EVENT_OCCUPANCY,
+    ISSUE_CAMERA_FAILING,
+    OPT_DELAY,
+    OPT_FPS,
+    OPT_SENSITIVITY,
+    SIGNAL_UPDATE,
+)
+from .controller import PlaybackController
+from .vision.engine import EngineConfig, OccupancyEngine
+from .vision.pipeline import PipelineStats, VisionPipeline
+from .vision.source import FrameSource, redact_url
+from .vision.types import Occupancy, SourceState, SourceStatus, Transition
+
+_LOGGER = logging.getLogger(__name__)
+
+type SmartPlayConfigEntry = ConfigEntry[SmartPlayRuntime]
+
+
+class SmartPlayRuntime:
+    """Everything one config entry runs: camera → engine → controller → entities."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SmartPlayConfigEntry,
+        source_url: str,
+        controller: PlaybackController,
+    ) -> None:
+        """Build the pipeline for ``source_url`` (not started yet)."""
+        self.hass = hass
+        self.entry = entry
+        self.controller = controller
+        self.signal = SIGNAL_UPDATE.format(entry.entry_id)
+        self.occupancy = Occupancy.UNKNOWN
+        self.source_state = SourceState(SourceStatus.CONNECTING, None, time.monotonic())
+        self.stats: PipelineStats | None = None
+        self.transitions: deque[Transition] = deque(maxlen=50)
+        self._source_label = redact_url(source_url)
+        self._failing_unsub: CALLBACK_TYPE | None = None
+        self._was_streaming = False
+        self._stopped = False
+        self.engine = OccupancyEngine(
+            EngineConfig(delay=self.delay, sensitivity=self.sensitivity)
+        )
+        source = FrameSource(
+            source_url,
+            fps_cap=float(entry.options.get(OPT_FPS, DEFAULT_FPS)),
+            loop=bool(entry.data.get(CONF_LOOP, False)),
+            realtime=True,
+        )
+        self.pipeline = VisionPipeline(
+            source,
+            self.engine,
+            on_transition=self._threadsafe(self._async_handle_transition),
+            on_source_state=self._threadsafe(self._async_handle_source_state),
+            on_stats=self._threadsafe(self._async_handle_stats),
+        )
+
+    # ----------------------------------------------------------------- settings
+    @property
+    def delay(self) -> float:
+        """Absence delay in seconds."""
+        return float(self.entry.options.get(OPT_DELAY, DEFAULT_DELAY))
+
+    @property
+    def sensitivity(self) -> int:
+        """Sensitivity, 1 (least) .. 10 (most)."""
+        return int(self.entry.options.get(OPT_SENSITIVITY, DEFAULT_SENSITIVITY))
+
+    @property
+    def auto_pause(self) -> bool:
+        """Whether leaving pauses playback (and returning resumes it)."""
+        return self.controller.auto_pause
+
+    @auto_pause.setter
+    def auto_pause(self, value: bool) -> None:
+        self.controller.auto_pause = value
+        self._notify()
+
+    @property
+    def available(self) -> bool:
+        """True while the camera is streaming."""
+        return self.source_state.status is SourceStatus.STREAMING
+
+    @property
+    def source_label(self) -> str:
+        """The camera source with any credentials removed (safe to show)."""
+        return self._source_label
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """The device all of this entry's entities belong to."""
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.entry.entry_id)},
+            name=self.entry.title,
+            manufacturer="Smart Play",
+            model="Camera occupancy",
+        )
+
+    async def async_set_delay(self, seconds: float) -> None:
+        """Change the absence delay live and persist it."""
+        self._update_options({OPT_DELAY: float(seconds)})
+
+    async def async_set_sensitivity(self, value: int) -> None:
+        """Change the sensitivity live and persist it."""
+        self._update_options({OPT_SENSITIVITY: int(value)})
+
+    @callback
+    def _update_options(self, changes: dict[str, Any]) -> None:
+        self.hass.config_entries.async_update_entry(
+            self.entry, options={**self.entry.options, **changes}
+        )
+        # The entry's update listener calls async_apply_options.
+
+    @callback
+    def async_apply_options(self) -> None:
+        """Apply the entry's options to the running engine (no reload)."""
+        self.engine.set_delay(self.delay)
+        self.engine.set_sensitivity(self.sensitivity)
+        self._notify()
+
+    def latest_jpeg(self) -> bytes | None:
+        """Newest annotated frame; asking for it keeps annotation running."""
+        return self.pipeline.latest_jpeg()
+
+    # ---------------------------------------------------------------- lifecycle
+    async def async_start(self) -> None:
+        """Load the controller's memory and start the camera threads."""
+        await self.controller.async_load()
+        await self.hass.async_add_executor_job(self.pipeline.start)
+
+    async def async_stop(self) -> None:
+        """Stop threads, release the camera, cancel pending work."""
+        self._stopped = True
+        if self._failing_unsub:
+            self._failing_unsub()
+            self._failing_unsub = None
+        ir.async_delete_issue(self.hass, DOMAIN, self._camera_issue_id)
+        await self.hass.async_add_executor_job(self.pipeline.stop)
+        await self.controller.async_shutdown()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """State for the diagnostics download (no secrets)."""
+        stats = self.stats
+        return {
+            "source": self._source_label,
+            "source_state": {
+                "status": self.source_state.status.value,
+                "reason": self.source_state.reason,
+            },
+            "occupancy": self.occupancy.value,
+            "auto_pause": self.auto_pause,
+            "delay": self.delay,
+            "sensitivity": self.sensitivity,
+            "stats": None
+            if stats is None
+            else {
+                "fps": round(stats.fps, 2),
+                "motion_score": round(stats.motion_score, 2),
+                "frame_cost_ms": round(stats.frame_cost_ms, 3),
+            },
+            "transitions": [
+                {"t": round(t.t, 2), "state": t.state.value, "reason": t.reason}
+                for t in self.transitions
+            ],
+        }
+
+    # ------------------------------------------------------ thread → loop bridge
+    def _threadsafe[T](self, handler: Callable[[T], None]) -> Callable[[T], None]:
+        """Wrap a loop callback so the pipeline threads can call it."""
+        loop = self.hass.loop
+
+        def _call(value: T) -> None:
+            if self._stopped or loop.is_closed():
+                return
+            loop.call_soon_threadsafe(handler, value)
+
+        return _call
+
+    @callback
+    def _notify(self) -> None:
+        async_dispatcher_send(self.hass, self.signal)
+
+    @callback
+    def _async_handle_transition(self, transition: Transition) -> None:
+        if self._stopped:
+            return
+        previous = self.occupancy
+        self.occupancy = transition.state
+        self.transitions.append(transition)
+        _LOGGER.debug(
+            "%s: %s -> %s (%s)",
+            self.entry.title,
+            previous,
+            transition.state,
+            transition.reason,
+        )
+        self.hass.bus.async_fire(
+            EVENT_OCCUPANCY,
+            {
+                "entry_id": self.entry.entry_id,
+                "state": transition.state.value,
+                "previous": previous.value,
+                "reason": transition.reason,
+            },
+        )
+        self.entry.async_create_background_task(
+            self.hass,
+            self.controller.async_on_transition(transition),
+            f"{DOMAIN} {self.entry.entry_id} {transition.state}",
+        )
+        self._notify()
+
+    @callback
+    def _async_handle_source_state(self, state: SourceState) -> None:
+        if self._stopped:
+            return
+        self.source_state = state
+        if state.status is SourceStatus.STREAMING:
+            if self._failing_unsub:
+                self._failing_unsub()
+                self._failing_unsub = None
+            ir.async_delete_issue(self.hass, DOMAIN, self._camera_issue_id)
+            if not self._was_streaming:
+                _LOGGER.info("%s: camera %s is streaming", self.entry.title, self._source_label)
+            self._was_streaming = True
+        else:
+            if self._was_streaming:
+                _LOGGER.warning(
+                    "%s: camera %s stopped streaming (%s); occupancy is unknown until it is back",
+                    self.entry.title,
+                    self._source_label,
+                    state.reason or state.status.value,
+                )
+            self._was_streaming = False
+            if self._failing_unsub is None:
+                self._failing_unsub = async_call_later(
+                    self.hass, CAMERA_FAILING_AFTER, self._async_camera_failing
+                )
+        self._notify()
+
+    @property
+    def _camera_issue_id(self) -> str:
+        return f"{ISSUE_CAMERA_FAILING}_{self.entry.entry_id}"
+
+    @callback
+    def _async_camera_failing(self, _now: Any) -> None:
+        self._failing_unsub = None
+        if self.available or self._stopped:
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._camera_issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_CAMERA_FAILING,
+            translation_placeholders={
+                "title": self.entry.title,
+                "source": self._source_label,
+                "reason": self.source_state.reason or self.source_state.status.value,
+            },
+        )
+
+    @callback
+    def _async_handle_stats(self, stats: PipelineStats) -> None:
+        if self._stopped:
+            return
+        self.stats = stats
+        self._notify()
