@@ -1,0 +1,104 @@
+"""Diagnostics download of a Smart Play config entry (secrets redacted)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import contextlib
+import re
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_SPOTIFY_USER
+
+if TYPE_CHECKING:
+    from .runtime import SmartPlayConfigEntry
+
+try:  # the vision source module owns URL redaction; fall back if it is unavailable
+    from .vision.source import redact_url as _source_redact_url
+except ImportError:  # pragma: no cover - only without the vision extra
+    _source_redact_url = None
+
+TO_REDACT = {
+    "access_token",
+    "refresh_token",
+    "token",
+    "id_token",
+    "client_id",
+    "client_secret",
+    "password",
+    "username",
+    "user",
+    "api_key",
+    CONF_SPOTIFY_USER,
+    "unique_id",
+}
+
+REDACTED = "**REDACTED**"
+
+# scheme://userinfo@host...; userinfo has no '/', '?' or '#'. Also catches URLs
+# embedded in longer strings (error messages, reasons).
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@")
+# Credentials passed as query parameters (e.g. ...?user=x&password=y).
+_URL_QUERY_SECRET = re.compile(
+    r"(?P<key>[?&](?:user(?:name)?|pass(?:word|wd)?|pwd|token|access_token|auth|key|api_key)=)"
+    r"(?P<value>[^&#\s]*)",
+    re.IGNORECASE,
+)
+
+
+def redact_url(text: str) -> str:
+    """Remove credentials from every URL inside ``text``.
+
+    ``rtsp://user:pass@host/x`` becomes ``rtsp://**REDACTED**@host/x``; secret
+    query parameters lose their values. Uses the source module's redaction
+    first and then scrubs anything it might have left.
+    """
+    if "://" not in text:
+        return text
+    if _source_redact_url is not None and not any(c.isspace() for c in text):
+        # diagnostics must never fail on odd input
+        with contextlib.suppress(Exception):
+            text = _source_redact_url(text)
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
+    return _URL_QUERY_SECRET.sub(lambda m: f"{m['key']}{REDACTED}", text)
+
+
+def _redact_urls(value: Any) -> Any:
+    """Apply :func:`redact_url` to every string in a nested structure."""
+    if isinstance(value, str):
+        return redact_url(value)
+    if isinstance(value, Mapping):
+        return {key: _redact_urls(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_redact_urls(item) for item in value]
+    return value
+
+
+def _controller_diagnostics(entry: SmartPlayConfigEntry) -> Any:
+    """Return the playback controller's own diagnostics, when it offers them."""
+    diagnostics = getattr(entry.runtime_data.controller, "diagnostics", None)
+    if not callable(diagnostics):
+        return None
+    return diagnostics()
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SmartPlayConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics for a config entry."""
+    runtime = entry.runtime_data
+    data: dict[str, Any] = {
+        "entry": {
+            "title": entry.title,
+            "version": entry.version,
+            "minor_version": entry.minor_version,
+            "data": dict(entry.data),
+            "options": dict(entry.options),
+        },
+        "runtime": runtime.diagnostics(),
+        "camera_available": runtime.available,
+        "controller": _controller_diagnostics(entry),
+    }
+    return _redact_urls(async_redact_data(data, TO_REDACT))

@@ -1,0 +1,71 @@
+"""Auto-pause switch of Smart Play."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.switch import SwitchEntity
+from homeassistant.const import STATE_OFF, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+
+from .entity import SmartPlayEntity
+
+if TYPE_CHECKING:
+    from .runtime import SmartPlayConfigEntry, SmartPlayRuntime
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartPlayConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Set up the auto-pause switch of a config entry."""
+    async_add_entities([SmartPlayAutoPauseSwitch(entry.runtime_data)])
+
+
+class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity, RestoreEntity):
+    """Turns automatic pause/resume on or off; occupancy keeps being reported.
+
+    The setting survives restarts through the restore cache and defaults to on.
+    """
+
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_translation_key = "auto_pause"
+
+    def __init__(self, runtime: SmartPlayRuntime) -> None:
+        """Create the switch."""
+        super().__init__(runtime, "auto_pause")
+
+    @property
+    def available(self) -> bool:
+        """A setting is always available, camera or not."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether pause/resume is automatic."""
+        return self.runtime.auto_pause
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last setting (on when there is none)."""
+        await super().async_added_to_hass()
+        last_state = await self.async_get_last_state()
+        self.runtime.auto_pause = not (last_state is not None and last_state.state == STATE_OFF)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Pause and resume playback automatically."""
+        self.runtime.auto_pause = True
+        self.async_write_ha_state()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop pausing and resuming playback (occupancy is still reported)."""
+        self.runtime.auto_pause = False
+        self.async_write_ha_state()
+
+    def _state_snapshot(self) -> tuple[Any, ...]:
+        """Return availability and the setting."""
+        return (self.available, self.is_on)
