@@ -1,0 +1,372 @@
+"""Occupancy engine: frames in, OCCUPIED / EMPTY / UNKNOWN decisions out.
+
+Pipeline per frame (all on a ~160x90 grayscale copy, numpy only):
+
+1. downscale + normalise by the global mean (exposure/lights do not count);
+2. motion: running background, difference, threshold, 5x5-pixel cells,
+   closing, connected components -> motion boxes; a sudden change of most of
+   the picture is treated as a global brightness change, not as a person;
+3. still-person evidence when nothing moves (see :mod:`.presence`):
+   foreground against the empty-room reference inside the region where the
+   person was last seen moving, memory of that region (a person whose motion
+   ended inside the picture is still there, one whose motion ended at the
+   frame border walked out), micro-motion at start-up, and, only when OpenCV
+   imports, a Haar face check at <= 2 Hz and low motion that can hold (never
+   create) presence;
+4. the state machine of :mod:`.occupancy`, driven by frame pts only.
+
+Start-up: the engine starts UNKNOWN and does not know what the empty room
+looks like. Any motion or micro-motion makes it OCCUPIED at once. Without any
+evidence it says EMPTY only after ``startup_quiet`` seconds (default 10 s,
+at least ``delay``), because a perfectly still person and an empty room look
+the same before anyone moved; a false "empty" would pause the music under a
+person's nose. The same applies after :meth:`OccupancyEngine.set_unknown`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import logging
+
+import numpy as np
+
+from .motion import (
+    CELL,
+    Blob,
+    MotionDetector,
+    blob_to_box,
+    downscale_factor,
+    downscale_gray,
+    normalise,
+)
+from .occupancy import OccupancyStateMachine
+from .presence import (
+    FaceConfirmer,
+    MicroMotion,
+    PersonTrack,
+    SceneReference,
+    blob_mask_share,
+    cell_means,
+    mask_bbox,
+    opencv,
+)
+from .types import Box, Frame, FrameResult, Occupancy, Transition
+
+_LOGGER = logging.getLogger(__name__)
+
+MIN_DELAY = 0.5
+MAX_DELAY = 60.0
+FACE_MAX_MOTION = 2.0  # % of cells moving above which the face check is skipped
+EDGE_BAND = 0.25  # the last motion's centre must lie in this outer share of the frame
+
+
+@dataclass
+class EngineConfig:
+    """Engine settings (all can be changed later through the engine's setters)."""
+
+    delay: float = 2.0  # absence delay, seconds (0.5 .. 60)
+    sensitivity: int = 5  # 1 (least) .. 10 (most sensitive)
+    use_opencv: bool | None = None  # None: use OpenCV stages when cv2 imports
+    startup_quiet: float = 10.0  # seconds without evidence before EMPTY while UNKNOWN
+
+
+def clamp_delay(seconds: float) -> float:
+    """Clamp an absence delay to the supported range."""
+    return min(MAX_DELAY, max(MIN_DELAY, float(seconds)))
+
+
+def clamp_sensitivity(value: int) -> int:
+    """Clamp a sensitivity to 1..10."""
+    return min(10, max(1, int(value)))
+
+
+class OccupancyEngine:
+    """Decides from frames whether someone is in the room.
+
+    ``process`` is a pure function of the frames and their pts: processing a
+    file as fast as possible gives the same decisions as watching it live.
+    Not thread-safe except for the plain attribute writes of the setters.
+    """
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        """Create an engine in state UNKNOWN."""
+        self.config = config or EngineConfig()
+        self.config.delay = clamp_delay(self.config.delay)
+        self.config.sensitivity = clamp_sensitivity(self.config.sensitivity)
+        self._motion = MotionDetector()
+        self._reference = SceneReference()
+        self._track = PersonTrack()
+        self._micro = MicroMotion()
+        self._face: FaceConfirmer | None = None
+        if self.config.use_opencv is not False:
+            cv2 = opencv()
+            if cv2 is not None:
+                try:
+                    self._face = FaceConfirmer(cv2)
+                except (RuntimeError, AttributeError) as err:
+                    _LOGGER.debug("OpenCV face check unavailable: %s", err)
+            elif self.config.use_opencv:
+                _LOGGER.warning("OpenCV requested but cv2 does not import; using numpy only")
+        self._sm = OccupancyStateMachine(self.config.delay, self.config.startup_quiet)
+        self._factor: int | None = None
+        self._shape: tuple[int, int] | None = None
+        self._last_t: float | None = None
+        self._last_dt = 0.1
+        self._face_until: float | None = None
+        self._face_box: Box | None = None
+        self.set_sensitivity(self.config.sensitivity)
+
+    # ------------------------------------------------------------------ API
+    @property
+    def state(self) -> Occupancy:
+        """Current occupancy state (UNKNOWN until the first frame)."""
+        return self._sm.state
+
+    @property
+    def uses_opencv(self) -> bool:
+        """Whether the OpenCV confirmation stage is active."""
+        return self._face is not None
+
+    def set_delay(self, seconds: float) -> None:
+        """Change the absence delay (takes effect on the next frame)."""
+        self.config.delay = clamp_delay(seconds)
+        self._sm.delay = self.config.delay
+
+    def set_sensitivity(self, value: int) -> None:
+        """Map sensitivity 1..10 to all thresholds (10 = most sensitive)."""
+        s = clamp_sensitivity(value)
+        self.config.sensitivity = s
+        self._motion.configure(
+            pixel_threshold=28.0 - 2.0 * s,  # 26 .. 8 normalised grey levels
+            cell_share=0.25 - 0.01 * s,
+            min_cells=4 if s <= 3 else (3 if s <= 7 else 2),
+        )
+        self._reference.threshold = 15.0 - s  # 14 .. 5 on cell means
+        self._micro.threshold = 7.5 - 0.5 * s  # 7 .. 2.5 on cell means
+
+    def set_unknown(self, t: float, reason: str) -> Transition | None:
+        """Mark the camera as not streaming: UNKNOWN (never read as empty)."""
+        self._track.reset()
+        self._micro.reset()
+        self._motion.reset()
+        self._face_until = None
+        self._last_t = None
+        return self._sm.set_unknown(t, reason)
+
+    def reset(self) -> None:
+        """Forget background, reference and track; next frames re-learn (state UNKNOWN)."""
+        self._motion.reset()
+        self._reference.reset()
+        self._track.reset()
+        self._micro.reset()
+        if self._face is not None:
+            self._face.reset()
+        self._face_until = None
+        self._factor = None
+        self._shape = None
+        self._last_t = None
+        self._sm = OccupancyStateMachine(self.config.delay, self.config.startup_quiet)
+
+    # -------------------------------------------------------------- process
+    def _check_time(self, t: float) -> None:
+        """Re-base stored times when stream time jumps back (file loop)."""
+        last = self._last_t
+        if last is not None:
+            if t < last:
+                delta = t - last - self._last_dt
+                self._sm.shift(delta)
+                self._track.shift(delta)
+                self._micro.reset()
+                if self._face is not None:
+                    self._face.reset()
+                self._face_until = None
+            elif t > last:
+                self._last_dt = min(t - last, 1.0)
+        self._last_t = t
+
+    def _geometry(self, image: np.ndarray) -> int:
+        """Downscale factor for this frame size (models reset on size change)."""
+        height, width = image.shape[:2]
+        if self._shape != (height, width) or self._factor is None:
+            self._shape = (height, width)
+            self._factor = downscale_factor(height, width)
+            self._motion.reset()
+            self._reference.reset()
+            self._track.reset()
+            self._micro.reset()
+        return self._factor
+
+    def process(self, frame: Frame) -> FrameResult:
+        """Analyse one frame; returns what was seen and the (new) state."""
+        t = float(frame.pts)
+        image = frame.image
+        self._check_time(t)
+        factor = self._geometry(image)
+        height, width = image.shape[:2]
+        scale = float(factor * CELL)
+
+        small, _mean = normalise(downscale_gray(image, factor))
+        cells = cell_means(small)
+        grid_h, grid_w = cells.shape
+        motion = self._motion.update(small)
+        state = self._sm.state
+        if self._reference.cells is None:
+            self._reference.seed(cells, trusted=False)
+
+        presence = False
+        hold_only = False
+        reason = ""
+        person: Blob | None = None
+        person_box: Box | None = None
+
+        if motion.blobs:
+            union = motion.blobs[0]
+            for blob in motion.blobs[1:]:
+                union = union.union(blob)
+            self._track.moved(t, union)
+            presence, reason, person = True, "motion", union
+
+        micro_blobs = self._micro.update(t, cells)
+        fg, _share = self._reference.foreground(cells)
+
+        if not presence and state is not Occupancy.EMPTY:
+            presence, reason, person = self._still_person(t, fg, micro_blobs, grid_w, grid_h)
+
+        if not presence and self._face is not None and state is not Occupancy.EMPTY:
+            face_box = self._confirm_face(t, image, motion.score)
+            if face_box is not None:
+                presence, hold_only, reason, person_box = True, True, "face", face_box
+
+        empty_reason = None
+        if not presence and self._track.region is not None:
+            empty_reason = "left through edge" if self._at_edge(grid_w, grid_h) else None
+
+        if hold_only and state is not Occupancy.OCCUPIED:
+            # A face may keep a room occupied, but never makes it occupied on
+            # its own: while UNKNOWN it only postpones the start-up decision.
+            transition, countdown = None, None
+            if self._sm.unknown_since is not None:
+                self._sm.unknown_since = t
+        else:
+            transition, countdown = self._sm.step(t, presence, reason, empty_reason)
+        new_state = self._sm.state
+
+        self._learn(new_state, transition, motion.global_change, bool(motion.blobs), cells)
+
+        if person_box is None and person is not None:
+            person_box = blob_to_box(person, scale, width, height)
+        if new_state is Occupancy.EMPTY:
+            person_box = None
+        return FrameResult(
+            t=t,
+            state=new_state,
+            presence=presence,
+            motion_score=motion.score,
+            motion_boxes=[blob_to_box(b, scale, width, height) for b in motion.blobs],
+            person_box=person_box,
+            countdown=countdown,
+            transition=transition,
+            reason=transition.reason if transition is not None else reason,
+        )
+
+    # -------------------------------------------------------------- helpers
+    def _at_edge(self, grid_w: int, grid_h: int) -> bool:
+        """Tell whether the last motion ended at the frame border (walked out)."""
+        track = self._track
+        last = track.last
+        if last is None or not track.at_edge(grid_w, grid_h):
+            return False
+        cx = (last.x0 + last.x1) / 2.0
+        cy = (last.y0 + last.y1) / 2.0
+        return (
+            (last.x0 <= 0 and cx < grid_w * EDGE_BAND)
+            or (last.x1 >= grid_w and cx > grid_w * (1 - EDGE_BAND))
+            or (last.y0 <= 0 and cy < grid_h * EDGE_BAND)
+            or (last.y1 >= grid_h and cy > grid_h * (1 - EDGE_BAND))
+        )
+
+    def _still_person(
+        self,
+        t: float,
+        fg: np.ndarray | None,
+        micro_blobs: list[Blob],
+        grid_w: int,
+        grid_h: int,
+    ) -> tuple[bool, str, Blob | None]:
+        """Evidence for a person who does not move right now."""
+        track = self._track
+        region = track.region
+        if region is not None:
+            in_fg = False
+            fg_box: Blob | None = None
+            if fg is not None:
+                count, _total = blob_mask_share(fg, region)
+                in_fg = count >= 2
+                if in_fg:
+                    sub = np.zeros_like(fg)
+                    y0, y1 = max(0, region.y0 - 1), min(grid_h, region.y1 + 1)
+                    x0, x1 = max(0, region.x0 - 1), min(grid_w, region.x1 + 1)
+                    sub[y0:y1, x0:x1] = fg[y0:y1, x0:x1]
+                    fg_box = mask_bbox(sub)
+            if fg is not None and self._reference.trusted:
+                # The empty room is known: foreground where the person was decides.
+                if in_fg:
+                    return True, "still person", fg_box
+                return False, "", None
+            # Start-up reference (may contain a person) or none: memory decides,
+            # foreground against the start-up picture can only add evidence.
+            if in_fg:
+                return True, "still person", fg_box
+            if not self._at_edge(grid_w, grid_h):
+                return True, "still person", region
+            return False, "", None
+        # Nobody was seen moving yet (start-up): micro-motion finds a seated person.
+        last = track.last_motion
+        if micro_blobs and (last is None or t - last > self._micro.lag):
+            union = micro_blobs[0]
+            for blob in micro_blobs[1:]:
+                union = union.union(blob)
+            track.region = union
+            return True, "still person", union
+        return False, "", None
+
+    def _confirm_face(self, t: float, image: np.ndarray, motion_score: float) -> Box | None:
+        """Run (rate-limited) the face check; returns a person box or None."""
+        face = self._face
+        if face is None:
+            return None
+        if face.due(t) and motion_score <= FACE_MAX_MOTION:
+            faces = face.detect(t, image)
+            if faces:
+                x, y, w, h = max(faces, key=lambda b: b[2] * b[3])
+                height, width = image.shape[:2]
+                x0, y0 = max(0, x - w // 2), max(0, y - h // 2)
+                x1, y1 = min(width, x + w + w // 2), min(height, y + 3 * h)
+                self._face_box = (x0, y0, x1 - x0, y1 - y0)
+                self._face_until = t + face.interval + 0.25
+            else:
+                self._face_until = None
+        if self._face_until is not None and t <= self._face_until:
+            return self._face_box
+        return None
+
+    def _learn(
+        self,
+        state: Occupancy,
+        transition: Transition | None,
+        global_change: bool,
+        moving: bool,
+        cells: np.ndarray,
+    ) -> None:
+        """Update the empty-room reference (only while EMPTY) and the track."""
+        ref = self._reference
+        if state is Occupancy.EMPTY:
+            if transition is not None or global_change or not ref.trusted:
+                ref.seed(cells, trusted=True)
+                self._track.reset()
+            elif not moving:
+                ref.learn(cells, 0.1)
+        elif state is Occupancy.UNKNOWN and not ref.trusted and not moving and self._track.region is None:
+            # Start-up: keep the provisional picture current while nothing happens.
+            ref.learn(cells, 0.2)
+            ref.trusted = False

@@ -1,0 +1,240 @@
+"""Still-person evidence: empty-scene reference, person track, micro-motion, face check.
+
+Motion alone cannot hold presence (a reading person hardly moves), so the
+engine combines:
+
+* :class:`SceneReference` - the look of the *empty* room on the cell grid,
+  learned only while the room is EMPTY (a provisional one from the first
+  frame at start-up). A still person stays foreground against it.
+* :class:`PersonTrack` - where motion was last seen. A person whose last
+  motion was inside the picture and who did not reappear as "gone" in the
+  reference is still there; a track that ended at the frame edge means the
+  person walked out.
+* :class:`MicroMotion` - small, clustered changes against the picture of about
+  one second ago; finds a seated person at start-up before anyone walked.
+* :class:`FaceConfirmer` - optional OpenCV Haar face cascade, run rarely.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from importlib import import_module
+from typing import Any
+
+import numpy as np
+
+from .motion import CELL, Blob, close_cells, components
+from .types import Box
+
+
+def cell_means(small: np.ndarray) -> np.ndarray:
+    """Average of every CELLxCELL cell of the small image."""
+    h, w = small.shape
+    return small.reshape(h // CELL, CELL, w // CELL, CELL).mean(axis=(1, 3))
+
+
+def blob_mask_share(mask: np.ndarray, blob: Blob, grow: int = 1) -> tuple[int, int]:
+    """(set cells, all cells) of ``mask`` inside ``blob`` grown by ``grow`` cells."""
+    h, w = mask.shape
+    y0, y1 = max(0, blob.y0 - grow), min(h, blob.y1 + grow)
+    x0, x1 = max(0, blob.x0 - grow), min(w, blob.x1 + grow)
+    part = mask[y0:y1, x0:x1]
+    return int(part.sum()), int(part.size)
+
+
+def mask_bbox(mask: np.ndarray) -> Blob | None:
+    """Bounding blob of all set cells, or None."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return Blob(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1, int(mask.sum()))
+
+
+class SceneReference:
+    """Cell-grid picture of the empty scene.
+
+    ``trusted`` is False for the provisional reference taken at start-up (the
+    first frame may already show a still person) and becomes True once it has
+    been learned while the room was EMPTY.
+    """
+
+    STALE_SHARE = 0.5  # more foreground than this: the reference no longer fits
+
+    def __init__(self) -> None:
+        """No reference yet."""
+        self.cells: np.ndarray | None = None
+        self.trusted = False
+        self.threshold = 10.0
+
+    def reset(self) -> None:
+        """Forget the reference."""
+        self.cells = None
+        self.trusted = False
+
+    def seed(self, cells: np.ndarray, trusted: bool) -> None:
+        """Replace the reference by ``cells``."""
+        self.cells = cells.copy()
+        self.trusted = trusted
+
+    def learn(self, cells: np.ndarray, alpha: float) -> None:
+        """Blend ``cells`` in (only call while the room is known to be empty)."""
+        if self.cells is None or self.cells.shape != cells.shape:
+            self.seed(cells, trusted=True)
+            return
+        self.cells += alpha * (cells - self.cells)
+        self.trusted = True
+
+    def foreground(self, cells: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """Foreground cell mask against the reference and its share (0..1).
+
+        Returns ``(None, share)`` when there is no usable reference (none yet,
+        other size, or stale: most of the picture differs, e.g. after the
+        light changed while someone was in the room).
+        """
+        ref = self.cells
+        if ref is None or ref.shape != cells.shape:
+            return None, 0.0
+        # Robust gain: the median ratio ignores the part the person covers.
+        gain = float(np.median(cells / np.maximum(ref, 1.0)))
+        fg = np.abs(cells - gain * ref) > self.threshold
+        share = float(fg.mean())
+        if share > self.STALE_SHARE:
+            return None, share
+        return close_cells(fg), share
+
+
+class PersonTrack:
+    """Memory of where the person was last seen moving (cell coordinates)."""
+
+    WINDOW = 1.0  # seconds of motion merged into the person region
+
+    def __init__(self) -> None:
+        """Empty track."""
+        self._recent: deque[tuple[float, Blob]] = deque()
+        self.region: Blob | None = None  # union of motion over the last WINDOW
+        self.last: Blob | None = None  # motion of the last moving frame
+        self.last_motion: float | None = None
+
+    def reset(self) -> None:
+        """Forget the track."""
+        self._recent.clear()
+        self.region = None
+        self.last = None
+        self.last_motion = None
+
+    def moved(self, t: float, blob: Blob) -> None:
+        """Record motion ``blob`` at stream time ``t``."""
+        self._recent.append((t, blob))
+        while self._recent and self._recent[0][0] < t - self.WINDOW:
+            self._recent.popleft()
+        region = self._recent[0][1]
+        for _, other in list(self._recent)[1:]:
+            region = region.union(other)
+        self.region = region
+        self.last = blob
+        self.last_motion = t
+
+    def at_edge(self, grid_w: int, grid_h: int) -> bool:
+        """Tell whether the last motion touched the frame border."""
+        b = self.last
+        if b is None:
+            return False
+        return b.x0 <= 0 or b.y0 <= 0 or b.x1 >= grid_w or b.y1 >= grid_h
+
+    def shift(self, delta: float) -> None:
+        """Move stored times by ``delta``."""
+        self._recent = deque((t + delta, b) for t, b in self._recent)
+        if self.last_motion is not None:
+            self.last_motion += delta
+
+
+class MicroMotion:
+    """Clustered small changes against the picture ``lag`` seconds ago."""
+
+    def __init__(self, lag: float = 1.0) -> None:
+        """Empty history."""
+        self.lag = lag
+        self.threshold = 5.0
+        self.min_cells = 3
+        self._history: deque[tuple[float, np.ndarray]] = deque()
+
+    def reset(self) -> None:
+        """Forget the history."""
+        self._history.clear()
+
+    def update(self, t: float, cells: np.ndarray) -> list[Blob]:
+        """Add ``cells`` at ``t``; returns clusters that changed since ``t - lag``."""
+        hist = self._history
+        if hist and hist[-1][1].shape != cells.shape:
+            hist.clear()
+        hist.append((t, cells))
+        old: np.ndarray | None = None
+        while len(hist) > 1 and hist[1][0] <= t - self.lag:
+            hist.popleft()
+        if hist[0][0] <= t - self.lag:
+            old = hist[0][1]
+        if old is None:
+            return []
+        changed = np.abs(cells - old) > self.threshold
+        if changed.mean() > 0.3:  # global change, not a person
+            return []
+        if not changed.any():
+            return []
+        return [b for b in components(close_cells(changed)) if b.cells >= self.min_cells]
+
+
+def opencv() -> Any | None:
+    """Return the cv2 module when it imports, else None."""
+    try:
+        return import_module("cv2")
+    except ImportError:
+        return None
+
+
+class FaceConfirmer:
+    """OpenCV Haar frontal-face cascade as extra presence evidence.
+
+    Runs at most every ``interval`` seconds of stream time on a ~320 px wide
+    grayscale copy; the engine only calls it at low motion.
+    """
+
+    WIDTH = 320
+
+    def __init__(self, cv2: Any, interval: float = 0.5) -> None:
+        """Load the cascade bundled with opencv-python (no downloads)."""
+        self._cv2 = cv2
+        self.interval = interval
+        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        self._cascade = cv2.CascadeClassifier(path)
+        if self._cascade.empty():
+            raise RuntimeError("Haar cascade not available")
+        self._last_run: float | None = None
+        self.last_faces: list[Box] = []
+
+    def reset(self) -> None:
+        """Forget the rate limiter and the last result."""
+        self._last_run = None
+        self.last_faces = []
+
+    def due(self, t: float) -> bool:
+        """Whether a run is allowed at stream time ``t``."""
+        return self._last_run is None or t - self._last_run >= self.interval or t < self._last_run
+
+    def detect(self, t: float, image: np.ndarray) -> list[Box]:
+        """Faces in the RGB ``image`` (full-frame pixel boxes)."""
+        cv2 = self._cv2
+        self._last_run = t
+        height, width = image.shape[:2]
+        scale = min(1.0, self.WIDTH / max(width, 1))
+        small = cv2.resize(
+            image, (max(1, int(width * scale)), max(1, int(height * scale))), interpolation=cv2.INTER_AREA
+        )
+        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        side = max(20, int(min(gray.shape) * 0.12))
+        found = self._cascade.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=6, minSize=(side, side))
+        inv = 1.0 / scale
+        self.last_faces = [
+            (int(x * inv), int(y * inv), int(w * inv), int(h * inv)) for (x, y, w, h) in np.asarray(found).reshape(-1, 4)
+        ]
+        return self.last_faces
