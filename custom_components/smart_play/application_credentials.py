@@ -1,0 +1,33 @@
+"""Application credentials platform for Smart Play (Spotify OAuth2)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from homeassistant.components.application_credentials import AuthorizationServer
+from homeassistant.core import HomeAssistant
+
+AUTHORIZE_URL: Final = "https://accounts.spotify.com/authorize"
+TOKEN_URL: Final = "https://accounts.spotify.com/api/token"
+
+#: OAuth scopes Smart Play asks for: read and control playback, and read the account
+#: (``GET /me``: user id and whether it is Premium).
+SCOPES: Final[list[str]] = [
+    "user-read-playback-state",
+    "user-modify-playback-state",
+    "user-read-currently-playing",
+    "user-read-private",
+]
+
+
+async def async_get_authorization_server(hass: HomeAssistant) -> AuthorizationServer:
+    """Return Spotify's authorization server."""
+    return AuthorizationServer(authorize_url=AUTHORIZE_URL, token_url=TOKEN_URL)
+
+
+async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:
+    """Return placeholders for the credentials dialog (where to create the app)."""
+    return {
+        "developer_dashboard_url": "https://developer.spotify.com/dashboard",
+        "redirect_url": "https://my.home-assistant.io/redirect/oauth",
+    }

@@ -1,0 +1,488 @@
+"""Pause/resume policy: pause what plays when the room empties, resume it on return.
+
+Rules (what a user notices):
+
+* Only EMPTY pauses, and only when auto pause is on and something is playing. UNKNOWN
+  (camera lost) never pauses.
+* What was paused is remembered in a :class:`~homeassistant.helpers.storage.Store`, so a
+  restart in between loses nothing.
+* OCCUPIED resumes only what Smart Play paused, and only when the player still shows
+  that item, paused, at that position, on that device. Anything else means the user
+  took over: the memo is forgotten and ``smart_play_resume_skipped`` says why.
+* Transitions are handled one at a time. A newer transition cancels a pending wait (a
+  rate limit), so a pause never lands after the user came back.
+* Failures are reported once (a warning, a repair issue for a missing Premium, a reauth
+  for rejected credentials), never retried in a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from enum import StrEnum
+import logging
+import time
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.storage import Store
+
+from .const import (
+    DOMAIN,
+    EVENT_PAUSED,
+    EVENT_RESUME_SKIPPED,
+    EVENT_RESUMED,
+    ISSUE_PREMIUM_REQUIRED,
+    SIGNAL_UPDATE,
+)
+from .players.base import (
+    AuthFailed,
+    DeviceGone,
+    NoActiveDevice,
+    PauseMemo,
+    Playback,
+    PlaybackTarget,
+    PlayerError,
+    PlayerUnavailable,
+    PremiumRequired,
+    RateLimited,
+)
+from .vision.types import Occupancy, Transition
+
+_LOGGER = logging.getLogger(__name__)
+
+STORE_VERSION: Final = 1
+#: A paused player still at the remembered position (±) has not been touched.
+POSITION_TOLERANCE_MS: Final = 5000
+#: Longer rate limits are not waited out (the moment has passed); the action is dropped.
+MAX_RATE_LIMIT_WAIT: Final = 900.0
+
+
+class SkipReason(StrEnum):
+    """Why a resume did not happen (``reason`` of ``smart_play_resume_skipped``)."""
+
+    NOTHING_ACTIVE = "nothing_active"  # no active device / player off
+    DEVICE_CHANGED = "device_changed"  # playback moved to another device
+    ITEM_CHANGED = "item_changed"  # another track/episode/context
+    RESUMED_BY_USER = "resumed_by_user"  # already playing again
+    POSITION_CHANGED = "position_changed"  # user seeked while paused
+    DEVICE_GONE = "device_gone"  # remembered device no longer reachable
+    PREMIUM_REQUIRED = "premium_required"
+    AUTH_FAILED = "auth_failed"
+    RATE_LIMITED = "rate_limited"  # Retry-After longer than worth waiting
+    UNAVAILABLE = "player_unavailable"  # 5xx / timeouts after retries
+    ERROR = "error"
+
+
+_SKIP_MESSAGES: Final[dict[SkipReason, str]] = {
+    SkipReason.NOTHING_ACTIVE: "nothing is active on the player any more",
+    SkipReason.DEVICE_CHANGED: "playback moved to another device",
+    SkipReason.ITEM_CHANGED: "something else is loaded now",
+    SkipReason.RESUMED_BY_USER: "it was already resumed by hand",
+    SkipReason.POSITION_CHANGED: "the position was changed by hand",
+    SkipReason.DEVICE_GONE: "the device is gone",
+    SkipReason.PREMIUM_REQUIRED: "the account has no Spotify Premium",
+    SkipReason.AUTH_FAILED: "the Spotify login must be renewed",
+    SkipReason.RATE_LIMITED: "Spotify asked to wait too long",
+    SkipReason.UNAVAILABLE: "the player did not answer",
+    SkipReason.ERROR: "the player refused",
+}
+
+
+class PlaybackController:
+    """Pause/resume one playback target following occupancy transitions."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        target: PlaybackTarget,
+        *,
+        store_key: str | None = None,
+        on_auth_failed: Callable[[], None] | None = None,
+        position_tolerance_ms: int = POSITION_TOLERANCE_MS,
+        max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT,
+    ) -> None:
+        """Create the controller; call :meth:`async_load` before use."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.target = target
+        self.on_auth_failed = on_auth_failed
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, store_key or f"{DOMAIN}.{entry_id}"
+        )
+        self._position_tolerance_ms = position_tolerance_ms
+        self._max_rate_limit_wait = max_rate_limit_wait
+        self._auto_pause = True
+        self._memo: PauseMemo | None = None
+        self._lock = asyncio.Lock()
+        self._generation = 0
+        self._occupancy = Occupancy.UNKNOWN
+        self._wake = asyncio.Event()  # set (and replaced) on every new transition
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._problem: str | None = None  # last reported problem kind (warn once)
+        self._premium_issue = False
+        self.last_action: dict[str, Any] | None = None
+        self.waiting_until: float | None = None  # time.time() a rate-limit wait ends
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def auto_pause(self) -> bool:
+        """Return whether leaving the room pauses playback."""
+        return self._auto_pause
+
+    @auto_pause.setter
+    def auto_pause(self, value: bool) -> None:
+        """Turn auto pause on/off (persisted; resuming a memo still works when off)."""
+        if value == self._auto_pause:
+            return
+        self._auto_pause = value
+        self._async_schedule_save()
+        self._async_notify()
+
+    @property
+    def memo(self) -> PauseMemo | None:
+        """Return what Smart Play paused and will resume, if anything."""
+        return self._memo
+
+    @property
+    def occupancy(self) -> Occupancy:
+        """Return the occupancy of the latest transition handled."""
+        return self._occupancy
+
+    async def async_load(self) -> None:
+        """Load the memo and the auto pause flag from the store."""
+        data = await self._store.async_load() or {}
+        if isinstance(memo := data.get("memo"), dict):
+            self._memo = PauseMemo.from_dict(memo)
+            _LOGGER.debug("Restored pause memo: %s", self._describe(self._memo))
+        self._auto_pause = bool(data.get("auto_pause", True))
+
+    # -- transitions ------------------------------------------------------------------
+
+    @callback
+    def async_handle_transition(self, transition: Transition) -> asyncio.Task[None]:
+        """Handle ``transition`` in a background task (call from the event loop)."""
+        task = self.hass.async_create_background_task(
+            self.async_on_transition(transition),
+            f"{DOMAIN} {self.entry_id} {transition.state}",
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def async_on_transition(self, transition: Transition) -> None:
+        """Act on an occupancy transition; returns when done (or superseded)."""
+        self._generation += 1
+        generation = self._generation
+        self._occupancy = transition.state
+        self._wake.set()  # a pending rate-limit wait gives up
+        self._wake = asyncio.Event()
+        async with self._lock:
+            if generation != self._generation:
+                return  # a newer transition arrived while waiting for the lock
+            if transition.state is Occupancy.EMPTY:
+                await self._async_leave(generation)
+            elif transition.state is Occupancy.OCCUPIED:
+                await self._async_return(generation)
+            # UNKNOWN (camera lost): never pause, keep any memo.
+
+    async def async_shutdown(self) -> None:
+        """Cancel pending work (a rate-limit wait or a command in flight)."""
+        self._generation += 1
+        self._wake.set()
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        close = getattr(self.target, "async_close", None)
+        if close is not None:
+            await close()
+
+    async def _async_leave(self, generation: int) -> None:
+        """Pause what is playing (the room became empty)."""
+        if not self._auto_pause:
+            _LOGGER.debug("Room empty, auto pause is off: nothing sent")
+            return
+        while True:
+            try:
+                playback = await self.target.async_get_playback()
+                if playback is None or not playback.is_playing:
+                    _LOGGER.debug("Room empty, nothing is playing")
+                    self._async_recovered()
+                    return
+                after = await self.target.async_pause(playback)
+            except RateLimited as err:
+                if await self._async_wait_rate_limit(err, generation, "pause"):
+                    continue
+                return
+            except NoActiveDevice:
+                _LOGGER.debug("Room empty, no active device: nothing to pause")
+                return
+            except PlayerError as err:
+                self._async_report(err, "pause")
+                return
+            break
+        if after is None or after.item_uri != playback.item_uri:
+            after = replace(playback, is_playing=False)
+        self._memo = PauseMemo.from_playback(after, time.time())
+        await self._async_save()
+        self._async_recovered()
+        _LOGGER.info("Room empty: paused %s", self._describe(self._memo))
+        self._async_record("paused", self._memo)
+        self.hass.bus.async_fire(EVENT_PAUSED, self._event_data(self._memo))
+
+    async def _async_return(self, generation: int) -> None:
+        """Someone is back: resume what Smart Play paused, if still untouched."""
+        memo = self._memo
+        if memo is None:
+            _LOGGER.debug("Room occupied, nothing paused by Smart Play")
+            return
+        while True:
+            try:
+                playback = await self.target.async_get_playback()
+                if reason := self._why_not_resume(memo, playback):
+                    await self._async_skip(reason, memo, playback)
+                    return
+                await self.target.async_resume(memo)
+            except RateLimited as err:
+                if await self._async_wait_rate_limit(err, generation, "resume"):
+                    continue
+                if generation == self._generation and err.retry_after > 0:
+                    await self._async_skip(SkipReason.RATE_LIMITED, memo, None)
+                return  # occupancy changed while waiting: keep the memo
+            except (DeviceGone, NoActiveDevice):
+                await self._async_skip(SkipReason.DEVICE_GONE, memo, None)
+                return
+            except PlayerError as err:
+                self._async_report(err, "resume")
+                await self._async_skip(self._reason_for(err), memo, None)
+                return
+            break
+        self._memo = None
+        await self._async_save()
+        self._async_recovered()
+        _LOGGER.info("Room occupied: resumed %s", self._describe(memo))
+        self._async_record("resumed", memo)
+        self.hass.bus.async_fire(EVENT_RESUMED, self._event_data(memo))
+
+    def _why_not_resume(self, memo: PauseMemo, playback: Playback | None) -> SkipReason | None:
+        """Return why resuming ``memo`` would be wrong now, or None when it is safe."""
+        if playback is None:
+            return SkipReason.NOTHING_ACTIVE
+        if playback.device_id != memo.device_id:
+            return SkipReason.DEVICE_CHANGED
+        if playback.item_uri != memo.item_uri or (
+            memo.context_uri is not None and playback.context_uri != memo.context_uri
+        ):
+            return SkipReason.ITEM_CHANGED
+        if playback.is_playing:
+            return SkipReason.RESUMED_BY_USER
+        if (
+            memo.position_ms is not None
+            and playback.progress_ms is not None
+            and abs(playback.progress_ms - memo.position_ms) > self._position_tolerance_ms
+        ):
+            return SkipReason.POSITION_CHANGED
+        return None
+
+    async def _async_skip(
+        self, reason: SkipReason, memo: PauseMemo, playback: Playback | None
+    ) -> None:
+        """Forget the memo and say why it is not resumed."""
+        self._memo = None
+        await self._async_save()
+        _LOGGER.info(
+            "Room occupied: not resuming %s because %s",
+            self._describe(memo),
+            _SKIP_MESSAGES[reason],
+        )
+        self._async_record("resume_skipped", memo, reason=reason)
+        data = self._event_data(memo)
+        data["reason"] = str(reason)
+        data["message"] = _SKIP_MESSAGES[reason]
+        if playback is not None:
+            data["now_device_name"] = playback.device_name
+            data["now_item_name"] = playback.item_name
+            data["now_playing"] = playback.is_playing
+        self.hass.bus.async_fire(EVENT_RESUME_SKIPPED, data)
+
+    async def _async_wait_rate_limit(self, err: RateLimited, generation: int, action: str) -> bool:
+        """Wait out a rate limit; return True to retry (still the latest transition)."""
+        wanted = self._occupancy
+        if err.retry_after > self._max_rate_limit_wait:
+            self._async_warn_once(
+                "rate_limited",
+                "Spotify rate limit (%s): asked to wait %.0f s, giving up on this %s",
+                err.reason or "too many requests",
+                err.retry_after,
+                action,
+            )
+            return False
+        self._async_warn_once(
+            "rate_limited",
+            "Spotify rate limit (%s): waiting %.1f s before the %s",
+            err.reason or "too many requests",
+            err.retry_after,
+            action,
+        )
+        wake = self._wake
+        self.waiting_until = time.time() + err.retry_after
+        self._async_notify()
+        try:
+            async with asyncio.timeout(err.retry_after):
+                await wake.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self.waiting_until = None
+            self._async_notify()
+        if generation != self._generation or self._occupancy != wanted:
+            _LOGGER.info("Occupancy changed during the rate-limit wait: %s dropped", action)
+            return False
+        return True
+
+    # -- reporting --------------------------------------------------------------------
+
+    @staticmethod
+    def _reason_for(err: PlayerError) -> SkipReason:
+        if isinstance(err, PremiumRequired):
+            return SkipReason.PREMIUM_REQUIRED
+        if isinstance(err, AuthFailed):
+            return SkipReason.AUTH_FAILED
+        if isinstance(err, PlayerUnavailable):
+            return SkipReason.UNAVAILABLE
+        return SkipReason.ERROR
+
+    @callback
+    def _async_report(self, err: PlayerError, action: str) -> None:
+        """Report a failed command once: warning, repair issue or reauth."""
+        if isinstance(err, PremiumRequired):
+            if not self._premium_issue:
+                self._premium_issue = True
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    f"{ISSUE_PREMIUM_REQUIRED}_{self.entry_id}",
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.ERROR,
+                    translation_key=ISSUE_PREMIUM_REQUIRED,
+                )
+            self._async_warn_once("premium", "Cannot %s: Spotify Premium is required", action)
+        elif isinstance(err, AuthFailed):
+            self._async_warn_once(
+                "auth", "Cannot %s: Spotify login must be renewed (%s)", action, err
+            )
+            if self.on_auth_failed is not None:
+                self.on_auth_failed()
+        else:
+            self._async_warn_once(
+                type(err).__name__, "Cannot %s: %s", action, err or type(err).__name__
+            )
+        self._async_record("error", self._memo, error=f"{action}: {err}")
+
+    @callback
+    def _async_warn_once(self, kind: str, msg: str, *args: Any) -> None:
+        """Log a warning unless the same problem was already reported in this streak."""
+        if self._problem == kind:
+            _LOGGER.debug(msg, *args)
+            return
+        self._problem = kind
+        _LOGGER.warning(msg, *args)
+
+    @callback
+    def _async_recovered(self) -> None:
+        """End the problem streak and drop the Premium issue (a command worked)."""
+        if self._problem is not None:
+            _LOGGER.info("Playback control works again")
+            self._problem = None
+        if self._premium_issue:
+            self._premium_issue = False
+            ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_PREMIUM_REQUIRED}_{self.entry_id}")
+
+    @callback
+    def _async_record(self, action: str, memo: PauseMemo | None, **extra: Any) -> None:
+        self.last_action = {
+            "action": action,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "item_name": memo.item_name if memo else None,
+            "device_name": memo.device_name if memo else None,
+            **{key: str(value) for key, value in extra.items()},
+        }
+        self._async_notify()
+
+    @callback
+    def _async_notify(self) -> None:
+        async_dispatcher_send(self.hass, SIGNAL_UPDATE.format(self.entry_id))
+
+    def _event_data(self, memo: PauseMemo) -> dict[str, Any]:
+        return {
+            "entry_id": self.entry_id,
+            "device_id": memo.device_id,
+            "device_name": memo.device_name,
+            "context_uri": memo.context_uri,
+            "item_uri": memo.item_uri,
+            "item_name": memo.item_name,
+            "position_ms": memo.position_ms,
+        }
+
+    @staticmethod
+    def _describe(memo: PauseMemo) -> str:
+        position = (
+            f" at {memo.position_ms // 60000}:{memo.position_ms // 1000 % 60:02d}"
+            if memo.position_ms is not None
+            else ""
+        )
+        return f"'{memo.item_name or memo.item_uri}' on {memo.device_name}{position}"
+
+    # -- persistence ------------------------------------------------------------------
+
+    def _store_data(self) -> dict[str, Any]:
+        return {
+            "memo": self._memo.as_dict() if self._memo else None,
+            "auto_pause": self._auto_pause,
+        }
+
+    async def _async_save(self) -> None:
+        """Write the memo now (a restart right after a pause must not lose it)."""
+        await self._store.async_save(self._store_data())
+        self._async_notify()
+
+    @callback
+    def _async_schedule_save(self) -> None:
+        self._store.async_delay_save(self._store_data, 1.0)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the controller state for diagnostics (no secrets, no device ids)."""
+        memo = self._memo
+        return {
+            "auto_pause": self._auto_pause,
+            "occupancy": str(self._occupancy),
+            "memo": (
+                {
+                    "device_name": memo.device_name,
+                    "item_name": memo.item_name,
+                    "item_uri": memo.item_uri,
+                    "context_uri": memo.context_uri,
+                    "position_ms": memo.position_ms,
+                    "paused_at": datetime.fromtimestamp(memo.paused_at, UTC).isoformat(
+                        timespec="seconds"
+                    ),
+                }
+                if memo
+                else None
+            ),
+            "last_action": self.last_action,
+            "problem": self._problem,
+            "premium_issue": self._premium_issue,
+            "rate_limit_wait_s": (
+                round(max(0.0, self.waiting_until - time.time()), 1) if self.waiting_until else None
+            ),
+            "target": self.target.diagnostics(),
+        }

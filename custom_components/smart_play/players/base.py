@@ -1,0 +1,138 @@
+"""Playback targets: what Smart Play pauses and resumes.
+
+A target is a thin, stateless-ish adapter over one player (a Spotify account or a Home
+Assistant ``media_player`` entity). The pause/resume *policy* (when to act, what to
+remember, when a resume would be wrong) lives in :mod:`..controller`; targets only read the
+current playback and send commands, translating every failure into a :class:`PlayerError`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Playback:
+    """What a player is doing right now."""
+
+    is_playing: bool
+    device_id: str | None
+    device_name: str | None
+    context_uri: str | None
+    item_uri: str | None
+    item_name: str | None
+    progress_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PauseMemo:
+    """What Smart Play paused, persisted so that a restart loses nothing.
+
+    ``paused_at`` is a UTC POSIX timestamp (``time.time()``).
+    """
+
+    device_id: str | None
+    device_name: str | None
+    context_uri: str | None
+    item_uri: str | None
+    item_name: str | None
+    position_ms: int | None
+    paused_at: float
+
+    @classmethod
+    def from_playback(cls, playback: Playback, paused_at: float) -> PauseMemo:
+        """Remember ``playback`` (the state right after pausing)."""
+        return cls(
+            device_id=playback.device_id,
+            device_name=playback.device_name,
+            context_uri=playback.context_uri,
+            item_uri=playback.item_uri,
+            item_name=playback.item_name,
+            position_ms=playback.progress_ms,
+            paused_at=paused_at,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict (the Store format)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PauseMemo:
+        """Rebuild a memo from :meth:`as_dict` output (unknown keys are ignored)."""
+        return cls(
+            device_id=data.get("device_id"),
+            device_name=data.get("device_name"),
+            context_uri=data.get("context_uri"),
+            item_uri=data.get("item_uri"),
+            item_name=data.get("item_name"),
+            position_ms=data.get("position_ms"),
+            paused_at=float(data.get("paused_at") or 0.0),
+        )
+
+
+class PlayerError(Exception):
+    """Base class of every error a target raises."""
+
+
+class AuthFailed(PlayerError):
+    """The credentials are no longer accepted (even after a token refresh): reauth needed."""
+
+
+class PremiumRequired(PlayerError):
+    """The account may not control playback (Spotify Free)."""
+
+
+class NoActiveDevice(PlayerError):
+    """There is no active device to send the command to."""
+
+
+class DeviceGone(PlayerError):
+    """The remembered device no longer exists / is unavailable."""
+
+
+class RateLimited(PlayerError):
+    """Too many requests; nothing may be sent for ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float, reason: str | None = None) -> None:
+        """Create the error; ``reason`` is e.g. Spotify's ``QUOTA_EXCEEDED``."""
+        super().__init__(f"rate limited for {retry_after:g} s" + (f" ({reason})" if reason else ""))
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+class PlayerUnavailable(PlayerError):
+    """Server errors or timeouts persisted through the bounded retries."""
+
+
+class PlaybackTarget(ABC):
+    """A player Smart Play can pause and resume."""
+
+    #: Short kind for diagnostics/logs, e.g. ``"spotify"``.
+    kind: str = "player"
+
+    @abstractmethod
+    async def async_get_playback(self) -> Playback | None:
+        """Return the current playback, or None when nothing is active."""
+
+    @abstractmethod
+    async def async_pause(self, playback: Playback) -> Playback | None:
+        """Pause ``playback`` on its device.
+
+        Returns the playback state after pausing when the target could read it back
+        (used to remember the exact position), else None. Pausing something that is
+        already paused is not an error.
+        """
+
+    @abstractmethod
+    async def async_resume(self, memo: PauseMemo) -> Playback | None:
+        """Resume what ``memo`` describes: same device, same item, same position.
+
+        The caller has already verified that the player still shows the remembered item,
+        paused, on the remembered device. Returns the state after resuming when known.
+        """
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return target details for diagnostics (no secrets)."""
+        return {"kind": self.kind}

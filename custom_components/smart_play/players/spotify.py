@@ -1,0 +1,403 @@
+"""Spotify Web API target (spotipy, token managed by Home Assistant's OAuth2 session).
+
+Request budget: reading the state is one ``GET /me/player``; a pause is ``PUT
+/me/player/pause`` plus one ``GET`` to read back the exact paused position; a resume is a
+single ``PUT /me/player/play``. The controller adds the one ``GET`` it needs to decide, so a
+leave costs at most 3 requests and a return 2 (3 when Spotify answers "Restriction
+violated" and the state is re-checked). Nothing is polled.
+
+Every spotipy call runs in the executor. spotipy/urllib3 retries are disabled: this module
+owns retries so that a 429's ``Retry-After`` is honoured (never a request before it passes)
+and 5xx/timeouts get a small bounded backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+import logging
+import re
+import time
+from typing import Any, Final, TypeVar
+
+from aiohttp import ClientError, ClientResponseError
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.config_entry_oauth2_flow import OAuth2Session
+import requests
+import spotipy
+
+from .base import (
+    AuthFailed,
+    DeviceGone,
+    NoActiveDevice,
+    PauseMemo,
+    Playback,
+    PlaybackTarget,
+    PlayerError,
+    PlayerUnavailable,
+    PremiumRequired,
+    RateLimited,
+)
+
+try:  # Home Assistant >= 2026.3 raises dedicated token-request errors.
+    from homeassistant.exceptions import (  # type: ignore[attr-defined]
+        OAuth2TokenRequestError,
+        OAuth2TokenRequestReauthError,
+    )
+except ImportError:  # older cores let aiohttp.ClientResponseError through
+
+    class OAuth2TokenRequestError(Exception):  # type: ignore[no-redef]
+        """Placeholder: never raised on this Home Assistant version."""
+
+    class OAuth2TokenRequestReauthError(OAuth2TokenRequestError):  # type: ignore[no-redef]
+        """Placeholder: never raised on this Home Assistant version."""
+
+
+_LOGGER = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+API_BASE: Final = "https://api.spotify.com/v1/"
+REQUEST_TIMEOUT: Final = 10.0  # seconds, per HTTP request
+RETRY_DELAYS: Final = (1.0, 2.0)  # backoff before each retry of a 5xx / timeout
+DEFAULT_RETRY_AFTER: Final = 5.0  # seconds, when a 429 carries no Retry-After
+
+_BEARER_RE = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
+
+
+class _SpotipyLogFilter(logging.Filter):
+    """Keep spotipy's logger quiet and free of secrets.
+
+    spotipy logs every HTTP error at ERROR level (a 404 "no active device" is routine for
+    Smart Play) and, at DEBUG, the request headers including the bearer token. This
+    module logs the mapped errors itself, so spotipy's copies are dropped and tokens are
+    redacted from whatever remains.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Drop duplicate error records; redact bearer tokens."""
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING and (
+            message.startswith(("HTTP Error for", "Max Retries"))
+        ):
+            return False
+        if "Bearer" in message:
+            record.msg = _BEARER_RE.sub(r"\1***", message)
+            record.args = None
+        return True
+
+
+def _install_log_filter() -> None:
+    spotipy_logger = logging.getLogger("spotipy.client")
+    if not any(isinstance(f, _SpotipyLogFilter) for f in spotipy_logger.filters):
+        spotipy_logger.addFilter(_SpotipyLogFilter())
+
+
+_install_log_filter()
+
+
+class _RestrictionViolated(PlayerError):
+    """403 that is not PREMIUM_REQUIRED, e.g. pausing an already paused player."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpotifyUser:
+    """The account behind a token (``GET /me``)."""
+
+    user_id: str
+    display_name: str | None
+    product: str | None  # "premium", "free", "open", ...
+
+    @property
+    def is_premium(self) -> bool:
+        """Return True when the account may control playback."""
+        return self.product == "premium"
+
+
+def build_client(
+    access_token: str, *, api_base: str = API_BASE, request_timeout: float = REQUEST_TIMEOUT
+) -> spotipy.Spotify:
+    """Return a spotipy client that never refreshes or retries by itself.
+
+    ``status_forcelist=(599,)`` matters: with spotipy's default list urllib3 turns a 429 or
+    5xx into a generic "too many error responses" error and the real status and
+    ``Retry-After`` are lost.
+    """
+    client = spotipy.Spotify(
+        auth=access_token,
+        requests_timeout=request_timeout,
+        retries=0,
+        status_retries=0,
+        status_forcelist=(599,),
+    )
+    client.prefix = api_base if api_base.endswith("/") else f"{api_base}/"
+    return client
+
+
+def parse_playback(data: dict[str, Any] | None) -> Playback | None:
+    """Convert a ``GET /me/player`` body into a :class:`Playback` (None: nothing active)."""
+    if not data:
+        return None
+    device = data.get("device") or {}
+    item = data.get("item") or {}
+    context = data.get("context") or {}
+    return Playback(
+        is_playing=bool(data.get("is_playing")),
+        device_id=device.get("id"),
+        device_name=device.get("name"),
+        context_uri=context.get("uri"),
+        item_uri=item.get("uri"),
+        item_name=item.get("name"),
+        progress_ms=data.get("progress_ms"),
+    )
+
+
+def _retry_after(err: spotipy.SpotifyException, default: float) -> float:
+    headers = err.headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+class SpotifyTarget(PlaybackTarget):
+    """Pause/resume the Spotify account of an OAuth2 config entry."""
+
+    kind = "spotify"
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        session: OAuth2Session,
+        *,
+        api_base: str = API_BASE,
+        request_timeout: float = REQUEST_TIMEOUT,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        default_retry_after: float = DEFAULT_RETRY_AFTER,
+    ) -> None:
+        """Create the target; ``api_base`` is overridable for tests."""
+        self.hass = hass
+        self._session = session
+        self._api_base = api_base
+        self._retry_delays = retry_delays
+        self._default_retry_after = default_retry_after
+        self._client = build_client("", api_base=api_base, request_timeout=request_timeout)
+        self._blocked_until = 0.0  # time.monotonic(); no request before this
+        self.request_count = 0  # HTTP requests sent to the Web API (not the token endpoint)
+        self.last_status: str | None = None  # "ok" or the last error, for diagnostics
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def rate_limited_for(self) -> float:
+        """Seconds left before a request may be sent (0 when not rate limited)."""
+        return max(0.0, self._blocked_until - time.monotonic())
+
+    async def async_get_user(self) -> SpotifyUser:
+        """Return the account behind the token (``GET /me``)."""
+        data = await self._async_call("GET /me", lambda sp: sp.me())
+        return SpotifyUser(
+            user_id=str(data.get("id")),
+            display_name=data.get("display_name"),
+            product=data.get("product"),
+        )
+
+    async def async_get_playback(self) -> Playback | None:
+        """Return the current playback (``GET /me/player``); None when no device is active."""
+        data = await self._async_call(
+            "GET /me/player",
+            lambda sp: sp.current_playback(additional_types="episode"),
+        )
+        return parse_playback(data)
+
+    async def async_pause(self, playback: Playback) -> Playback | None:
+        """Pause on the playing device, then read back the exact paused position."""
+        device_id = playback.device_id
+        sent = time.monotonic()
+        try:
+            await self._async_call(
+                "PUT /me/player/pause", lambda sp: sp.pause_playback(device_id=device_id)
+            )
+        except _RestrictionViolated:
+            # Spotify refuses to pause a paused player; check once what it is doing.
+            state = await self.async_get_playback()
+            if state is None or not state.is_playing:
+                _LOGGER.debug("Pause refused because playback is already paused")
+                return state
+            raise PlayerError("Spotify refused to pause (restriction violated)") from None
+        try:
+            state = await self.async_get_playback()
+        except PlayerError as err:
+            _LOGGER.debug("Could not read back the paused state: %s", err)
+            state = None
+        if (
+            state is not None
+            and state.item_uri == playback.item_uri
+            and state.device_id == playback.device_id
+        ):
+            # Spotify may still report is_playing for a moment after the command.
+            return replace(state, is_playing=False)
+        progress = playback.progress_ms
+        if progress is not None:  # estimate: position when read + time until the pause
+            progress += int((time.monotonic() - sent) * 1000)
+        return replace(playback, is_playing=False, progress_ms=progress)
+
+    async def async_resume(self, memo: PauseMemo) -> Playback | None:
+        """Resume on the remembered device.
+
+        The controller has verified that this device still holds the remembered item,
+        paused at the remembered position, so a plain ``PUT /me/player/play?device_id=``
+        resumes exactly there while keeping the user's queue, shuffle and context
+        position. Re-starting ``context_uri`` with an offset and ``position_ms`` would
+        also work but rebuilds the queue and fails for items without a context.
+        """
+        device_id = memo.device_id
+        try:
+            await self._async_call(
+                "PUT /me/player/play", lambda sp: sp.start_playback(device_id=device_id)
+            )
+        except NoActiveDevice as err:
+            raise DeviceGone(str(err)) from err
+        except _RestrictionViolated:
+            state = await self.async_get_playback()
+            if state is not None and state.is_playing and state.device_id == device_id:
+                _LOGGER.debug("Play refused because playback is already playing")
+                return state
+            raise PlayerError("Spotify refused to resume (restriction violated)") from None
+        return None
+
+    async def async_close(self) -> None:
+        """Close the HTTP connection pool."""
+        await self.hass.async_add_executor_job(self._client._session.close)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return target details for diagnostics (no token)."""
+        return {
+            "kind": self.kind,
+            "api_base_overridden": self._api_base != API_BASE,
+            "requests_sent": self.request_count,
+            "rate_limited_for_s": round(self.rate_limited_for, 1),
+            "last_status": self.last_status,
+        }
+
+    # -- internals --------------------------------------------------------------------
+
+    async def _async_token(self) -> str:
+        """Return a valid access token, refreshing through Home Assistant when expired."""
+        try:
+            await self._session.async_ensure_token_valid()
+        except OAuth2TokenRequestReauthError as err:
+            raise AuthFailed("Spotify refused the refresh token") from err
+        except ClientResponseError as err:
+            if 400 <= err.status < 500 and err.status != 429:
+                raise AuthFailed(f"Spotify refused the refresh token ({err.status})") from err
+            raise PlayerUnavailable(f"Token refresh failed ({err.status})") from err
+        except (OAuth2TokenRequestError, ClientError, TimeoutError) as err:
+            raise PlayerUnavailable(f"Token refresh failed: {type(err).__name__}") from err
+        return str(self._session.token["access_token"])
+
+    async def _async_force_refresh(self) -> str:
+        """Mark the stored token expired and refresh it (after a 401)."""
+        entry = self._session.config_entry
+        token = dict(entry.data["token"])
+        token["expires_at"] = 0
+        self.hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
+        return await self._async_token()
+
+    async def _async_call(self, what: str, func: Callable[[spotipy.Spotify], _T]) -> _T:
+        """Run one API call with auth refresh, 429 bookkeeping and bounded 5xx retries."""
+        token = await self._async_token()
+        refreshed = False
+        attempt = 0
+        while True:
+            if (wait := self.rate_limited_for) > 0:
+                raise RateLimited(wait)
+            self._client.set_auth(token)
+            self.request_count += 1
+            try:
+                result = await self.hass.async_add_executor_job(func, self._client)
+            except spotipy.SpotifyException as err:
+                status = err.http_status
+                self.last_status = f"{what}: HTTP {status} {err.reason or ''}".strip()
+                if status == 401 and not refreshed:
+                    _LOGGER.debug("%s: access token rejected, refreshing once", what)
+                    refreshed = True
+                    token = await self._async_force_refresh()
+                    continue
+                if status >= 500 and attempt < len(self._retry_delays):
+                    await self._async_backoff(what, f"HTTP {status}", attempt)
+                    attempt += 1
+                    continue
+                raise self._map_error(what, err) from err
+            except requests.RequestException as err:
+                self.last_status = f"{what}: {type(err).__name__}"
+                if attempt < len(self._retry_delays):
+                    await self._async_backoff(what, type(err).__name__, attempt)
+                    attempt += 1
+                    continue
+                raise PlayerUnavailable(
+                    f"{what}: no answer from Spotify ({type(err).__name__})"
+                ) from err
+            self.last_status = "ok"
+            return result
+
+    async def _async_backoff(self, what: str, problem: str, attempt: int) -> None:
+        delay = self._retry_delays[attempt]
+        _LOGGER.debug("%s failed (%s); retry %d in %.1f s", what, problem, attempt + 1, delay)
+        await asyncio.sleep(delay)
+
+    def _map_error(self, what: str, err: spotipy.SpotifyException) -> PlayerError:
+        """Translate a Spotify error response into a :class:`PlayerError`."""
+        status = err.http_status
+        reason = err.reason or ""
+        message = str(err.msg or "").split("\n")[-1].strip()
+        if status == 401:
+            return AuthFailed(f"{what}: access token rejected after refresh")
+        if status == 429:
+            retry_after = _retry_after(err, self._default_retry_after)
+            self._blocked_until = time.monotonic() + retry_after
+            return RateLimited(retry_after, reason or None)
+        if status == 403:
+            if reason == "PREMIUM_REQUIRED" or "premium" in message.lower():
+                return PremiumRequired(f"{what}: Spotify Premium required")
+            return _RestrictionViolated(f"{what}: {message or 'forbidden'}")
+        if status == 404:
+            if reason == "NO_ACTIVE_DEVICE" or "no active device" in message.lower():
+                return NoActiveDevice(f"{what}: no active device")
+            return DeviceGone(f"{what}: {message or 'not found'}")
+        if status >= 500:
+            return PlayerUnavailable(f"{what}: Spotify answered HTTP {status}")
+        return PlayerError(f"{what}: HTTP {status} {message}".strip())
+
+
+async def async_get_spotify_user(
+    hass: HomeAssistant,
+    access_token: str,
+    *,
+    api_base: str = API_BASE,
+    request_timeout: float = REQUEST_TIMEOUT,
+) -> SpotifyUser:
+    """Look up the account of a fresh token (config flow: unique id, title, Premium).
+
+    Raises :class:`AuthFailed` for a rejected token, :class:`PlayerUnavailable` when
+    Spotify cannot be reached, :class:`PlayerError` otherwise.
+    """
+    client = build_client(access_token, api_base=api_base, request_timeout=request_timeout)
+    try:
+        data = await hass.async_add_executor_job(client.me)
+    except spotipy.SpotifyException as err:
+        if err.http_status == 401:
+            raise AuthFailed("access token rejected") from err
+        if err.http_status >= 500 or err.http_status == 429:
+            raise PlayerUnavailable(f"Spotify answered HTTP {err.http_status}") from err
+        raise PlayerError(f"GET /me: HTTP {err.http_status}") from err
+    except requests.RequestException as err:
+        raise PlayerUnavailable(f"no answer from Spotify ({type(err).__name__})") from err
+    finally:
+        await hass.async_add_executor_job(client._session.close)
+    return SpotifyUser(
+        user_id=str(data.get("id")),
+        display_name=data.get("display_name"),
+        product=data.get("product"),
+    )

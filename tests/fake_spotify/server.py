@@ -1,0 +1,543 @@
+"""A faithful fake of the Spotify Web API and token endpoint (aiohttp, 127.0.0.1).
+
+Reproduces what Smart Play relies on, with Spotify's real status codes and error bodies:
+
+* ``POST /api/token`` (``refresh_token`` and ``authorization_code`` grants);
+  a revoked refresh token answers 400 ``invalid_grant``.
+* ``GET /v1/me``, ``GET /v1/me/player`` (204 and an empty body without an active device),
+  ``GET /v1/me/player/devices``, ``PUT /v1/me/player`` (transfer),
+  ``PUT /v1/me/player/pause``, ``PUT /v1/me/player/play``.
+* Progress advances in real time while playing (and moves on to the next track of the
+  context at the end of a track).
+* 401 "The access token expired", 403 ``PREMIUM_REQUIRED`` for player commands of a free
+  account, 403 "Restriction violated" (reason ``UNKNOWN``) when pausing a paused player
+  or resuming a playing one, 404 ``NO_ACTIVE_DEVICE``, 404 "Device not found".
+
+Fault injection (python methods): :meth:`FakeSpotify.expire_tokens`,
+:meth:`FakeSpotify.revoke_refresh_token`, ``product = "free"``,
+:meth:`FakeSpotify.fail_next` (429 with Retry-After, 5xx), :meth:`FakeSpotify.slow_next`
+(delayed answers). Every request is logged in :attr:`FakeSpotify.log`.
+
+User actions (what a person does in the Spotify app meanwhile): :meth:`user_play`,
+:meth:`user_pause`, :meth:`user_resume`, :meth:`user_seek`, :meth:`user_transfer`,
+:meth:`remove_device`, :meth:`go_inactive`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from dataclasses import dataclass, field
+import json
+import secrets
+import time
+from typing import Any
+
+from aiohttp import web
+
+TRACKS: dict[str, dict[str, Any]] = {
+    "spotify:track:1": {"name": "Teardrop", "duration_ms": 330_000, "artist": "Massive Attack"},
+    "spotify:track:2": {"name": "Angel", "duration_ms": 380_000, "artist": "Massive Attack"},
+    "spotify:track:3": {"name": "Roads", "duration_ms": 305_000, "artist": "Portishead"},
+    "spotify:track:4": {"name": "Glory Box", "duration_ms": 306_000, "artist": "Portishead"},
+    "spotify:track:5": {"name": "Short One", "duration_ms": 4_000, "artist": "Test"},
+    "spotify:track:6": {"name": "After Short", "duration_ms": 200_000, "artist": "Test"},
+}
+CONTEXTS: dict[str, list[str]] = {
+    "spotify:album:mezzanine": ["spotify:track:1", "spotify:track:2"],
+    "spotify:album:dummy": ["spotify:track:3", "spotify:track:4"],
+    "spotify:playlist:short": ["spotify:track:5", "spotify:track:6"],
+}
+DEFAULT_DEVICES: list[dict[str, Any]] = [
+    {"id": "dev-desktop", "name": "Work Laptop", "type": "Computer", "volume_percent": 60},
+    {"id": "dev-speaker", "name": "Living Room", "type": "Speaker", "volume_percent": 40},
+    {"id": "dev-phone", "name": "Pixel", "type": "Smartphone", "volume_percent": 80},
+]
+SCOPE = (
+    "user-read-playback-state user-modify-playback-state "
+    "user-read-currently-playing user-read-private"
+)
+
+
+@dataclass
+class LoggedRequest:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    time: float  # time.monotonic()
+    status: int = 0
+
+
+@dataclass
+class _Fault:
+    status: int
+    count: int
+    retry_after: float | None = None
+    reason: str | None = None
+    path_prefix: str = "/v1/"
+
+
+@dataclass
+class _Playback:
+    device_id: str
+    context_uri: str | None
+    item_uri: str
+    is_playing: bool
+    progress_ms: int  # at ``anchor``
+    anchor: float = field(default_factory=time.monotonic)
+
+
+def _error(status: int, message: str, reason: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"status": status, "message": message}
+    if reason is not None:
+        body["reason"] = reason
+    return web.json_response({"error": body}, status=status)
+
+
+class FakeSpotify:
+    """The fake server; ``await start()``, use :attr:`url`, ``await stop()``."""
+
+    def __init__(self) -> None:
+        """Create the fake with a premium account, three devices and nothing active."""
+        self.client_id = "fake-client-id"
+        self.client_secret = "fake-client-secret"
+        self.product = "premium"
+        self.user = {"id": "smartplayer", "display_name": "Smart Player", "country": "DE"}
+        self.devices: list[dict[str, Any]] = [dict(d) for d in DEFAULT_DEVICES]
+        self.playback: _Playback | None = None
+        self.access_tokens: dict[str, float] = {}  # token -> expires_at (time.time())
+        self.refresh_token = "fake-refresh-token"
+        self.refresh_valid = True
+        self.auth_codes: set[str] = {"fake-auth-code"}
+        self.log: list[LoggedRequest] = []
+        self._faults: list[_Fault] = []
+        self._slow: list[tuple[float, int]] = []  # (delay seconds, count)
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Return the base URL, e.g. ``http://127.0.0.1:12345``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """Return the Web API base (what spotipy calls its ``prefix``)."""
+        return f"{self.url}/v1/"
+
+    @property
+    def token_url(self) -> str:
+        """Return the token endpoint URL."""
+        return f"{self.url}/api/token"
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_post("/api/token", self._token)
+        app.router.add_get("/v1/me", self._me)
+        app.router.add_get("/v1/me/", self._me)  # spotipy's me() asks for "me/"
+        app.router.add_get("/v1/me/player", self._player)
+        app.router.add_get("/v1/me/player/currently-playing", self._currently_playing)
+        app.router.add_get("/v1/me/player/devices", self._devices)
+        app.router.add_put("/v1/me/player", self._transfer)
+        app.router.add_put("/v1/me/player/pause", self._pause)
+        app.router.add_put("/v1/me/player/play", self._play)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=0.5, access_log=None
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening (slow answers in progress end at once)."""
+        self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def issue_token(self, lifetime: float = 3600.0) -> dict[str, Any]:
+        """Create a valid access token and return a Home Assistant style token dict."""
+        access = secrets.token_urlsafe(16)
+        expires_at = time.time() + lifetime
+        self.access_tokens[access] = expires_at
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": int(lifetime),
+            "expires_at": expires_at,
+            "refresh_token": self.refresh_token,
+            "scope": SCOPE,
+        }
+
+    def expire_tokens(self) -> None:
+        """Make every access token issued so far answer 401 "The access token expired"."""
+        for token in self.access_tokens:
+            self.access_tokens[token] = 0.0
+
+    def revoke_refresh_token(self) -> None:
+        """Make refreshes fail with 400 invalid_grant "Refresh token revoked"."""
+        self.refresh_valid = False
+
+    # -- fault injection ----------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        retry_after: float | None = None,
+        reason: str | None = None,
+        path_prefix: str = "/v1/",
+    ) -> None:
+        """Answer the next ``count`` matching requests with ``status`` (429 or 5xx)."""
+        self._faults.append(_Fault(status, count, retry_after, reason, path_prefix))
+
+    def slow_next(self, delay: float, count: int = 1) -> None:
+        """Delay the next ``count`` Web API answers by ``delay`` seconds."""
+        self._slow.append((delay, count))
+
+    # -- request log --------------------------------------------------------------------
+
+    def api_requests(
+        self, method: str | None = None, path: str | None = None
+    ) -> list[LoggedRequest]:
+        """Return the logged Web API requests (token endpoint excluded), optionally filtered."""
+        return [
+            r
+            for r in self.log
+            if r.path.startswith("/v1/")
+            and (method is None or r.method == method)
+            and (path is None or r.path == path)
+        ]
+
+    def clear_log(self) -> None:
+        """Forget the logged requests."""
+        self.log.clear()
+
+    # -- user actions -------------------------------------------------------------------
+
+    def user_play(
+        self,
+        device_id: str = "dev-desktop",
+        context_uri: str | None = "spotify:album:mezzanine",
+        item_uri: str | None = None,
+        position_ms: int = 0,
+    ) -> None:
+        """Start playing (as the user would in the app) on ``device_id``."""
+        if item_uri is None:
+            assert context_uri is not None
+            item_uri = CONTEXTS[context_uri][0]
+        self.playback = _Playback(device_id, context_uri, item_uri, True, position_ms)
+
+    def user_pause(self) -> None:
+        """Pause by hand."""
+        assert self.playback is not None
+        self._freeze(False)
+
+    def user_resume(self) -> None:
+        """Resume by hand."""
+        assert self.playback is not None
+        self._freeze(True)
+
+    def user_seek(self, position_ms: int) -> None:
+        """Seek by hand."""
+        assert self.playback is not None
+        self.playback.progress_ms = position_ms
+        self.playback.anchor = time.monotonic()
+
+    def user_transfer(self, device_id: str, play: bool | None = None) -> None:
+        """Move playback to another device by hand."""
+        assert self.playback is not None
+        self._freeze(self.playback.is_playing if play is None else play)
+        self.playback.device_id = device_id
+
+    def remove_device(self, device_id: str) -> None:
+        """Make a device disappear (switched off); its playback ends."""
+        self.devices = [d for d in self.devices if d["id"] != device_id]
+        if self.playback is not None and self.playback.device_id == device_id:
+            self.playback = None
+
+    def go_inactive(self) -> None:
+        """No active device any more (``GET /me/player`` answers 204)."""
+        self.playback = None
+
+    # -- state --------------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        """Bring progress up to now, moving to the next track at the end of one."""
+        pb = self.playback
+        if pb is None:
+            return
+        now = time.monotonic()
+        if pb.is_playing:
+            pb.progress_ms += int((now - pb.anchor) * 1000)
+            while pb.progress_ms >= TRACKS[pb.item_uri]["duration_ms"]:
+                pb.progress_ms -= TRACKS[pb.item_uri]["duration_ms"]
+                tracks = CONTEXTS.get(pb.context_uri or "", [pb.item_uri])
+                index = tracks.index(pb.item_uri) if pb.item_uri in tracks else -1
+                if index + 1 >= len(tracks):
+                    pb.is_playing = False
+                    pb.progress_ms = 0
+                    pb.item_uri = tracks[0]
+                    break
+                pb.item_uri = tracks[index + 1]
+        pb.anchor = now
+
+    def _freeze(self, playing: bool) -> None:
+        self._advance()
+        assert self.playback is not None
+        self.playback.is_playing = playing
+
+    def state(self) -> dict[str, Any] | None:
+        """Return the ``GET /me/player`` body (None when no device is active)."""
+        self._advance()
+        pb = self.playback
+        if pb is None:
+            return None
+        device = self._device(pb.device_id)
+        track = TRACKS[pb.item_uri]
+        return {
+            "device": {**(device or {}), "is_active": True, "is_restricted": False},
+            "shuffle_state": False,
+            "repeat_state": "off",
+            "timestamp": int(time.time() * 1000),
+            "context": (
+                {"type": pb.context_uri.split(":")[1], "uri": pb.context_uri}
+                if pb.context_uri
+                else None
+            ),
+            "progress_ms": pb.progress_ms,
+            "item": {
+                "type": "track",
+                "uri": pb.item_uri,
+                "id": pb.item_uri.rsplit(":", 1)[-1],
+                "name": track["name"],
+                "duration_ms": track["duration_ms"],
+                "artists": [{"name": track["artist"]}],
+            },
+            "currently_playing_type": "track",
+            "is_playing": pb.is_playing,
+        }
+
+    def _device(self, device_id: str | None) -> dict[str, Any] | None:
+        return next((d for d in self.devices if d["id"] == device_id), None)
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        raw = await request.read()
+        body: Any = None
+        if raw:
+            if request.content_type == "application/json":
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = raw.decode(errors="replace")
+            else:
+                body = dict(await request.post())
+        entry = LoggedRequest(
+            request.method, request.path, dict(request.query), body, time.monotonic()
+        )
+        self.log.append(entry)
+        request["json"] = body
+        response = await self._injected(request)
+        if response is None:
+            response = await handler(request)
+        entry.status = response.status
+        return response
+
+    async def _injected(self, request: web.Request) -> web.StreamResponse | None:
+        if request.path.startswith("/v1/") and self._slow:
+            delay, count = self._slow[0]
+            if count <= 1:
+                self._slow.pop(0)
+            else:
+                self._slow[0] = (delay, count - 1)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), delay)
+        for fault in self._faults:
+            if request.path.startswith(fault.path_prefix) and fault.count > 0:
+                fault.count -= 1
+                self._faults = [f for f in self._faults if f.count > 0]
+                if fault.status == 429:
+                    response = _error(429, "API rate limit exceeded", fault.reason)
+                    if fault.retry_after is not None:
+                        response.headers["Retry-After"] = f"{fault.retry_after:g}"
+                    return response
+                messages = {500: "Server error.", 502: "Bad gateway.", 503: "Service unavailable"}
+                return _error(fault.status, messages.get(fault.status, "Server error."))
+        return None
+
+    def _auth(self, request: web.Request) -> web.Response | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return _error(401, "No token provided")
+        token = header.removeprefix("Bearer ")
+        expires_at = self.access_tokens.get(token)
+        if expires_at is None:
+            return _error(401, "Invalid access token")
+        if expires_at <= time.time():
+            return _error(401, "The access token expired")
+        return None
+
+    def _command_guard(self, request: web.Request) -> web.Response | None:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if self.product != "premium":
+            return _error(403, "Player command failed: Premium required", "PREMIUM_REQUIRED")
+        return None
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = request["json"] or {}
+        client_id = form.get("client_id")
+        if (auth := request.headers.get("Authorization", "")).startswith("Basic "):
+            client_id = base64.b64decode(auth[6:]).decode().split(":", 1)[0]
+        if client_id != self.client_id:
+            return web.json_response(
+                {"error": "invalid_client", "error_description": "Invalid client"}, status=400
+            )
+        grant = form.get("grant_type")
+        if grant == "refresh_token":
+            if not self.refresh_valid or form.get("refresh_token") != self.refresh_token:
+                return web.json_response(
+                    {"error": "invalid_grant", "error_description": "Refresh token revoked"},
+                    status=400,
+                )
+        elif grant == "authorization_code":
+            if form.get("code") not in self.auth_codes:
+                return web.json_response(
+                    {"error": "invalid_grant", "error_description": "Invalid authorization code"},
+                    status=400,
+                )
+        else:
+            return web.json_response(
+                {"error": "unsupported_grant_type", "error_description": f"{grant}"}, status=400
+            )
+        token = self.issue_token()
+        body = {k: token[k] for k in ("access_token", "token_type", "expires_in", "scope")}
+        if grant == "authorization_code":
+            body["refresh_token"] = self.refresh_token
+        return web.json_response(body)
+
+    async def _me(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        return web.json_response({**self.user, "product": self.product, "type": "user"})
+
+    async def _player(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if (state := self.state()) is None:
+            return web.Response(status=204)
+        return web.json_response(state)
+
+    async def _currently_playing(self, request: web.Request) -> web.Response:
+        return await self._player(request)
+
+    async def _devices(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        active = self.playback.device_id if self.playback else None
+        devices = [
+            {
+                **d,
+                "is_active": d["id"] == active,
+                "is_private_session": False,
+                "is_restricted": False,
+            }
+            for d in self.devices
+        ]
+        return web.json_response({"devices": devices})
+
+    async def _transfer(self, request: web.Request) -> web.Response:
+        if (denied := self._command_guard(request)) is not None:
+            return denied
+        body = request["json"] or {}
+        ids = body.get("device_ids") or []
+        if len(ids) != 1 or self._device(ids[0]) is None:
+            return _error(404, "Device not found")
+        if self.playback is None:
+            return _error(404, "Player command failed: No active device found", "NO_ACTIVE_DEVICE")
+        self._freeze(bool(body.get("play", self.playback.is_playing)))
+        self.playback.device_id = ids[0]
+        return web.Response(status=204)
+
+    def _target_device(self, request: web.Request) -> web.Response | str | None:
+        """Return the device a command targets, or an error response."""
+        device_id = request.query.get("device_id")
+        if device_id is not None and self._device(device_id) is None:
+            return _error(404, "Device not found")
+        return device_id
+
+    async def _pause(self, request: web.Request) -> web.Response:
+        if (denied := self._command_guard(request)) is not None:
+            return denied
+        device_id = self._target_device(request)
+        if isinstance(device_id, web.Response):
+            return device_id
+        if self.playback is None or (device_id and device_id != self.playback.device_id):
+            return _error(404, "Player command failed: No active device found", "NO_ACTIVE_DEVICE")
+        if not self.playback.is_playing:
+            return _error(403, "Player command failed: Restriction violated", "UNKNOWN")
+        self._freeze(False)
+        return web.Response(status=204)
+
+    async def _play(self, request: web.Request) -> web.Response:
+        if (denied := self._command_guard(request)) is not None:
+            return denied
+        device_id = self._target_device(request)
+        if isinstance(device_id, web.Response):
+            return device_id
+        body = request["json"] or {}
+        if body.get("context_uri") or body.get("uris"):
+            return self._start(device_id, body)
+        if self.playback is None:
+            return _error(404, "Player command failed: No active device found", "NO_ACTIVE_DEVICE")
+        if device_id and device_id != self.playback.device_id:
+            self._freeze(True)  # resume on another device: a transfer
+            self.playback.device_id = device_id
+            return web.Response(status=204)
+        if self.playback.is_playing:
+            return _error(403, "Player command failed: Restriction violated", "UNKNOWN")
+        self._freeze(True)
+        if "position_ms" in body:
+            self.user_seek(int(body["position_ms"]))
+        return web.Response(status=204)
+
+    def _start(self, device_id: str | None, body: dict[str, Any]) -> web.Response:
+        """Start new playback from a context or a list of uris."""
+        target = device_id or (self.playback.device_id if self.playback else None)
+        if target is None:
+            return _error(404, "Player command failed: No active device found", "NO_ACTIVE_DEVICE")
+        context_uri = body.get("context_uri")
+        tracks = CONTEXTS.get(context_uri, []) if context_uri else list(body.get("uris") or [])
+        if not tracks or any(t not in TRACKS for t in tracks):
+            return _error(400, "Invalid context uri" if context_uri else "Invalid track uri")
+        offset = body.get("offset") or {}
+        if "uri" in offset:
+            if offset["uri"] not in tracks:
+                return _error(400, "Invalid offset")
+            item = offset["uri"]
+        else:
+            position = int(offset.get("position", 0))
+            if position >= len(tracks):
+                return _error(400, "Invalid offset")
+            item = tracks[position]
+        self.playback = _Playback(
+            target, context_uri, item, True, int(body.get("position_ms") or 0)
+        )
+        return web.Response(status=204)
