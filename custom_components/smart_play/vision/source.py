@@ -359,7 +359,7 @@ def _reason_of(err: BaseException, target: str | int) -> tuple[str, str]:
         return "timeout", f"No answer from {shown} (timed out)"
     if isinstance(err, av.error.InvalidDataError):
         return "no_frames", f"{shown} is not a video the decoder understands"
-    if isinstance(err, av.error.HTTPError):
+    if isinstance(err, av.error.HTTPError | av.error.HTTPClientError):
         return "cannot_open", f"{shown} answered with an HTTP error ({_strerror(err)})"
     if isinstance(err, OSError):
         return "cannot_open", f"Cannot open {shown}: {_strerror(err)}"
