@@ -37,9 +37,11 @@ TO_REDACT = {
 
 REDACTED = "**REDACTED**"
 
-# scheme://userinfo@host...; userinfo has no '/', '?' or '#'. Also catches URLs
-# embedded in longer strings (error messages, reasons).
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@")
+# scheme://userinfo@host...: everything up to the last '@' before a query,
+# fragment or whitespace (passwords may contain '@' or '/'; redacting a path
+# that happens to hold an '@' is harmless here). Also catches URLs embedded in
+# longer strings (error messages, reasons).
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^?#\s]+)@")
 # Credentials passed as query parameters (e.g. ...?user=x&password=y).
 _URL_QUERY_SECRET = re.compile(
     r"(?P<key>[?&](?:user(?:name)?|pass(?:word|wd)?|pwd|token|access_token|auth|key|api_key)=)"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.event import async_call_later
 
 if TYPE_CHECKING:
     from .runtime import SmartPlayRuntime
@@ -24,8 +25,8 @@ class SmartPlayEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
-    # Writes caused only by a changed value are skipped when the last write is
-    # more recent than this (seconds); availability changes are always written.
+    # Writes caused only by a changed value are spaced at least this far apart
+    # (seconds); availability changes are always written at once.
     _min_write_interval: float = 0.0
 
     def __init__(self, runtime: SmartPlayRuntime, key: str) -> None:
@@ -36,7 +37,8 @@ class SmartPlayEntity(Entity):
         self._attr_unique_id = f"{runtime.entry.entry_id}_{key}"
         self._attr_device_info = runtime.device_info
         self._last_snapshot: tuple[Any, ...] | None = None
-        self._last_write = 0.0
+        self._last_write = 0.0  # monotonic time of the last value-only write
+        self._deferred_write: CALLBACK_TYPE | None = None
 
     @property
     def available(self) -> bool:
@@ -46,7 +48,8 @@ class SmartPlayEntity(Entity):
     def _state_snapshot(self) -> tuple[Any, ...]:
         """Return what this entity shows; the state is written when it changes.
 
-        The first item must be the availability.
+        The first item is the availability (or anything else whose change must
+        be shown at once, ignoring ``_min_write_interval``).
         """
         return (self.available,)
 
@@ -57,20 +60,46 @@ class SmartPlayEntity(Entity):
         self.async_on_remove(
             async_dispatcher_connect(self.hass, self.runtime.signal, self._handle_runtime_update)
         )
+        self.async_on_remove(self._cancel_deferred)
 
     @callback
     def _handle_runtime_update(self) -> None:
-        """Write the state if anything this entity shows changed."""
+        """Write the state if anything this entity shows changed.
+
+        A change of the value alone is written at most once per
+        ``_min_write_interval``; a newer value arriving sooner is written when
+        the interval is over, so the last value is never lost.
+        """
         snapshot = self._state_snapshot()
         if snapshot == self._last_snapshot:
             return
-        now = time.monotonic()
-        if (
-            self._last_snapshot is not None
-            and snapshot[0] == self._last_snapshot[0]  # same availability
-            and now - self._last_write < self._min_write_interval
-        ):
+        if self._last_snapshot is None or snapshot[0] != self._last_snapshot[0]:
+            self._write(snapshot)  # availability changed: show it at once
             return
-        self._last_snapshot = snapshot
+        now = monotonic()
+        wait = self._last_write + self._min_write_interval - now
+        if wait > 0:
+            if self._deferred_write is None:
+                self._deferred_write = async_call_later(self.hass, wait, self._async_deferred)
+            return
         self._last_write = now
+        self._write(snapshot)
+
+    @callback
+    def _write(self, snapshot: tuple[Any, ...]) -> None:
+        """Write ``snapshot`` (the current state) to the state machine."""
+        self._cancel_deferred()
+        self._last_snapshot = snapshot
         self.async_write_ha_state()
+
+    @callback
+    def _async_deferred(self, _now: Any) -> None:
+        """Write a value held back by the write interval."""
+        self._deferred_write = None
+        self._handle_runtime_update()
+
+    @callback
+    def _cancel_deferred(self) -> None:
+        if self._deferred_write is not None:
+            self._deferred_write()
+            self._deferred_write = None

@@ -135,5 +135,13 @@ class SmartPlaySensor(SmartPlayEntity, SensorEntity):
         return self.entity_description.attributes_fn(self.runtime)
 
     def _state_snapshot(self) -> tuple[Any, ...]:
-        """Return availability, value and attributes."""
-        return (self.available, self.native_value, self.extra_state_attributes)
+        """Return availability, value and attributes.
+
+        A camera coming or going is written at once, also for the sensors that
+        stay available (the analysis rate drops to 0).
+        """
+        return (
+            (self.available, self.runtime.available),
+            self.native_value,
+            self.extra_state_attributes,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.const import STATE_OFF, EntityCategory
+from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
@@ -30,7 +30,8 @@ async def async_setup_entry(
 class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity, RestoreEntity):
     """Turns automatic pause/resume on or off; occupancy keeps being reported.
 
-    The setting survives restarts through the restore cache and defaults to on.
+    The setting survives restarts through the restore cache (the controller
+    also persists it) and defaults to on.
     """
 
     _attr_entity_category = EntityCategory.CONFIG
@@ -51,10 +52,15 @@ class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity, RestoreEntity):
         return self.runtime.auto_pause
 
     async def async_added_to_hass(self) -> None:
-        """Restore the last setting (on when there is none)."""
+        """Restore the last setting.
+
+        Without a restored state the controller's own persisted value stays
+        (on for a new entry).
+        """
         await super().async_added_to_hass()
         last_state = await self.async_get_last_state()
-        self.runtime.auto_pause = not (last_state is not None and last_state.state == STATE_OFF)
+        if last_state is not None and last_state.state in (STATE_ON, STATE_OFF):
+            self.runtime.auto_pause = last_state.state == STATE_ON
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Pause and resume playback automatically."""

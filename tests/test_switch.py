@@ -1,0 +1,105 @@
+"""Auto-pause switch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+)
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import mock_restore_cache
+
+from custom_components.smart_play.vision.types import Occupancy, SourceStatus
+
+from .helpers_entities import (
+    FakePipeline,
+    async_setup,
+    async_setup_streaming,
+    entity_id_of,
+    fake_pipelines,
+    make_entry,
+)
+
+SWITCH = "switch.desk_auto_pause"
+
+
+@pytest.fixture
+def pipelines() -> Iterator[list[FakePipeline]]:
+    """Replace the vision pipeline by a scriptable fake."""
+    with fake_pipelines() as created:
+        yield created
+
+
+async def test_default_on_and_toggles_the_controller(
+    hass: HomeAssistant, pipelines: list[FakePipeline]
+) -> None:
+    """Auto-pause starts on; turning it off keeps occupancy reporting alive."""
+    entry, pipeline = await async_setup_streaming(hass, pipelines)
+    assert entity_id_of(hass, entry, "switch", "auto_pause") == SWITCH
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert entry.runtime_data.controller.auto_pause is True
+    registry_entry = er.async_get(hass).async_get(SWITCH)
+    assert registry_entry.entity_category == er.EntityCategory.CONFIG
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
+    assert hass.states.get(SWITCH).state == STATE_OFF
+    assert entry.runtime_data.controller.auto_pause is False
+    assert entry.runtime_data.auto_pause is False
+
+    # The occupancy sensor keeps working while auto-pause is off.
+    occupancy = entity_id_of(hass, entry, "binary_sensor", "occupancy")
+    pipeline.transition(Occupancy.OCCUPIED)
+    await hass.async_block_till_done()
+    assert hass.states.get(occupancy).state == STATE_ON
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
+    assert hass.states.get(SWITCH).state == STATE_ON
+    assert entry.runtime_data.controller.auto_pause is True
+
+
+async def test_available_without_camera(hass: HomeAssistant, pipelines: list[FakePipeline]) -> None:
+    """It is a setting: usable while the camera is down."""
+    _, pipeline = await async_setup_streaming(hass, pipelines)
+    pipeline.source_state(SourceStatus.FAILED, "connection refused")
+    await hass.async_block_till_done()
+    assert hass.states.get(SWITCH).state == STATE_ON
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
+    assert hass.states.get(SWITCH).state == STATE_OFF
+
+
+@pytest.mark.parametrize("restored", [STATE_OFF, STATE_ON])
+async def test_restored_after_restart(
+    hass: HomeAssistant, pipelines: list[FakePipeline], restored: str
+) -> None:
+    """The last setting comes back after a restart and reaches the controller."""
+    mock_restore_cache(hass, [State(SWITCH, restored)])
+    entry = make_entry(hass)
+    await async_setup(hass, entry)
+    assert hass.states.get(SWITCH).state == restored
+    assert entry.runtime_data.controller.auto_pause is (restored == STATE_ON)
+
+
+async def test_survives_reload(hass: HomeAssistant, pipelines: list[FakePipeline]) -> None:
+    """Turning it off and reloading the entry keeps it off."""
+    entry, _ = await async_setup_streaming(hass, pipelines)
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(SWITCH).state == STATE_OFF
+    assert entry.runtime_data.controller.auto_pause is False
