@@ -124,6 +124,7 @@ class PlaybackController:
         self._occupancy = Occupancy.UNKNOWN
         self._wake = asyncio.Event()  # set (and replaced) on every new transition
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
         self._problem: str | None = None  # last reported problem kind (warn once)
         self._premium_issue = False
         self.last_action: dict[str, Any] | None = None
@@ -178,6 +179,8 @@ class PlaybackController:
 
     async def async_on_transition(self, transition: Transition) -> None:
         """Act on an occupancy transition; returns when done (or superseded)."""
+        if self._closed:
+            return
         self._generation += 1
         generation = self._generation
         self._occupancy = transition.state
@@ -194,6 +197,7 @@ class PlaybackController:
 
     async def async_shutdown(self) -> None:
         """Cancel pending work (a rate-limit wait or a command in flight)."""
+        self._closed = True
         self._generation += 1
         self._wake.set()
         tasks = [task for task in self._tasks if not task.done()]
@@ -315,7 +319,9 @@ class PlaybackController:
 
     async def _async_wait_rate_limit(self, err: RateLimited, generation: int, action: str) -> bool:
         """Wait out a rate limit; return True to retry (still the latest transition)."""
-        wanted = self._occupancy
+        if generation != self._generation:
+            _LOGGER.info("Occupancy changed meanwhile: %s dropped", action)
+            return False
         if err.retry_after > self._max_rate_limit_wait:
             self._async_warn_once(
                 "rate_limited",
@@ -343,7 +349,7 @@ class PlaybackController:
         finally:
             self.waiting_until = None
             self._async_notify()
-        if generation != self._generation or self._occupancy != wanted:
+        if generation != self._generation:
             _LOGGER.info("Occupancy changed during the rate-limit wait: %s dropped", action)
             return False
         return True

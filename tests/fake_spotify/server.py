@@ -117,6 +117,7 @@ class FakeSpotify:
         self._faults: list[_Fault] = []
         self._slow: list[tuple[float, int]] = []  # (delay seconds, count)
         self._closing = asyncio.Event()
+        self._logged = asyncio.Event()  # set (and replaced) whenever a request is logged
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -222,6 +223,12 @@ class FakeSpotify:
             and (method is None or r.method == method)
             and (path is None or r.path == path)
         ]
+
+    async def wait_for_requests(self, count: int) -> None:
+        """Wait (at most 5 s) until at least ``count`` Web API requests were received."""
+        async with asyncio.timeout(5.0):
+            while len(self.api_requests()) < count:
+                await self._logged.wait()
 
     def clear_log(self) -> None:
         """Forget the logged requests."""
@@ -353,6 +360,8 @@ class FakeSpotify:
             request.method, request.path, dict(request.query), body, time.monotonic()
         )
         self.log.append(entry)
+        self._logged.set()
+        self._logged = asyncio.Event()
         request["json"] = body
         response = await self._injected(request)
         if response is None:
