@@ -47,8 +47,8 @@ from .presence import (
     SceneReference,
     blob_mask_share,
     cell_means,
-    mask_bbox,
     opencv,
+    touching_blobs,
 )
 from .types import Box, Frame, FrameResult, Occupancy, Transition
 
@@ -303,11 +303,7 @@ class OccupancyEngine:
                 count, _total = blob_mask_share(fg, region)
                 in_fg = count >= 2
                 if in_fg:
-                    sub = np.zeros_like(fg)
-                    y0, y1 = max(0, region.y0 - 1), min(grid_h, region.y1 + 1)
-                    x0, x1 = max(0, region.x0 - 1), min(grid_w, region.x1 + 1)
-                    sub[y0:y1, x0:x1] = fg[y0:y1, x0:x1]
-                    fg_box = mask_bbox(sub)
+                    fg_box = touching_blobs(fg, region)
             if fg is not None and self._reference.trusted:
                 # The empty room is known: foreground where the person was decides.
                 if in_fg:

@@ -42,13 +42,18 @@ def blob_mask_share(mask: np.ndarray, blob: Blob, grow: int = 1) -> tuple[int, i
     return int(part.sum()), int(part.size)
 
 
-def mask_bbox(mask: np.ndarray) -> Blob | None:
-    """Bounding blob of all set cells, or None."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return Blob(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1, int(mask.sum()))
+def touching_blobs(mask: np.ndarray, region: Blob, grow: int = 1) -> Blob | None:
+    """Union of the components of ``mask`` that reach into ``region`` (grown)."""
+    found: Blob | None = None
+    for blob in components(mask):
+        if (
+            blob.x0 < region.x1 + grow
+            and blob.x1 > region.x0 - grow
+            and blob.y0 < region.y1 + grow
+            and blob.y1 > region.y0 - grow
+        ):
+            found = blob if found is None else found.union(blob)
+    return found
 
 
 class SceneReference:

@@ -1,0 +1,219 @@
+"""Command line: run the occupancy engine on a file, camera device or stream URL.
+
+    python -m custom_components.smart_play.vision SOURCE [--delay S] [--sensitivity N]
+        [--annotate OUT.mp4] [--json] [--realtime] [--no-opencv] [--fps N]
+
+Prints every state transition with its stream time and reason. With
+``--json`` stdout carries exactly one JSON object per transition and line,
+``{"t": <seconds>, "state": "occupied"|"empty"|"unknown", "reason": "..."}``,
+and nothing else (diagnostics go to stderr). Files are processed as fast as
+possible unless ``--realtime``; live sources are always real time.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import suppress
+from fractions import Fraction
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import av
+
+from ._decode import iter_frames
+from .engine import EngineConfig, OccupancyEngine
+from .render import annotate
+from .types import Frame, FrameResult, SourceError, Transition
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Argument parser of the CLI."""
+    parser = argparse.ArgumentParser(
+        prog="python -m custom_components.smart_play.vision",
+        description="Detect room occupancy in a video file, camera or stream.",
+    )
+    parser.add_argument("source", help="video file, camera index / /dev/videoN, rtsp:// or http(s):// URL")
+    parser.add_argument("--delay", type=float, default=2.0, help="absence delay in seconds (default 2.0)")
+    parser.add_argument("--sensitivity", type=int, default=5, help="1 (least) .. 10 (most), default 5")
+    parser.add_argument("--annotate", metavar="OUT.mp4", help="write an annotated video")
+    parser.add_argument("--json", action="store_true", help="one JSON object per transition on stdout")
+    parser.add_argument("--realtime", action="store_true", help="pace file playback to its timestamps")
+    parser.add_argument("--no-opencv", action="store_true", help="numpy-only path, even if cv2 imports")
+    parser.add_argument("--fps", type=float, default=None, help="analyse at most this many frames/s")
+    return parser
+
+
+def _live_frames(source: str, fps: float | None) -> Iterator[Frame]:
+    """Frames of a live source through ``vision.source.FrameSource`` (if present)."""
+    try:
+        from .source import FrameSource, parse_source
+    except ImportError:
+        yield from _live_frames_av(source, fps)
+        return
+    parsed = parse_source(source)
+    frame_source = FrameSource(str(parsed), fps_cap=fps or 10.0, realtime=True)
+    frame_source.start()
+    try:
+        while True:
+            frame = frame_source.get(timeout=1.0)
+            if frame is not None:
+                yield frame
+    finally:
+        frame_source.stop()
+
+
+def _live_frames_av(source: str, fps: float | None) -> Iterator[Frame]:
+    """Minimal live reader with PyAV (used until vision.source exists)."""
+    options: dict[str, Any] = {}
+    target = source
+    fmt = None
+    if source.isdigit():
+        target, fmt = f"/dev/video{source}", "v4l2"
+    elif source.startswith("/dev/video"):
+        fmt = "v4l2"
+    elif source.startswith("rtsp://"):
+        options = {"rtsp_transport": "tcp"}
+    try:
+        container = av.open(target, format=fmt, options=options, timeout=10.0)
+    except (av.FFmpegError, OSError) as err:
+        raise SourceError("cannot_open", f"cannot open source: {type(err).__name__}") from None
+    min_step = 1.0 / fps if fps else 0.0
+    start: float | None = None
+    last: float | None = None
+    with container:
+        stream = container.streams.video[0]
+        for vframe in container.decode(stream):
+            wall = time.monotonic()
+            if vframe.pts is not None and stream.time_base is not None:
+                pts = float(vframe.pts * stream.time_base)
+            else:
+                pts = wall
+            start = pts if start is None else start
+            t = pts - start
+            if last is not None and min_step and t - last < min_step:
+                continue
+            last = t
+            yield Frame(vframe.to_ndarray(format="rgb24"), t, wall)
+
+
+class _VideoWriter:
+    """Annotated video output (H.264 when available, else MPEG-4 part 2)."""
+
+    def __init__(self, path: str, rate: float) -> None:
+        self._container = av.open(path, "w")
+        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        self._rate = Fraction(round(rate * 1000), 1000).limit_denominator(1001)
+        self._stream = self._container.add_stream(codec, rate=self._rate)
+        self._stream.pix_fmt = "yuv420p"
+        self._index = 0
+        self._opened = False
+
+    def write(self, image: Any) -> None:
+        height, width = image.shape[:2]
+        image = image[: height - height % 2, : width - width % 2]
+        if not self._opened:
+            self._stream.width = image.shape[1]
+            self._stream.height = image.shape[0]
+            self._opened = True
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+        frame.pts = self._index
+        frame.time_base = 1 / self._rate
+        self._index += 1
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        if self._opened:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+        self._container.close()
+
+
+def _print_transition(tr: Transition, as_json: bool) -> None:
+    if as_json:
+        line = json.dumps({"t": round(tr.t, 3), "state": tr.state.value, "reason": tr.reason})
+    else:
+        line = f"{tr.t:9.2f} s  {tr.state.value:8s}  {tr.reason}"
+    print(line, flush=True)
+
+
+def _file_rate(path: str) -> float:
+    with av.open(path) as container:
+        rate = container.streams.video[0].average_rate
+    return float(rate) if rate else 10.0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the engine as configured by the parsed ``args``; returns the exit code."""
+    engine = OccupancyEngine(
+        EngineConfig(
+            delay=args.delay,
+            sensitivity=args.sensitivity,
+            use_opencv=False if args.no_opencv else None,
+        )
+    )
+    is_file = os.path.isfile(args.source)
+    frames: Iterator[Frame]
+    if is_file:
+        frames = iter_frames(args.source, args.fps)
+        rate = min(args.fps, _file_rate(args.source)) if args.fps else _file_rate(args.source)
+    else:
+        frames = _live_frames(args.source, args.fps)
+        rate = args.fps or 10.0
+    writer = _VideoWriter(args.annotate, rate) if args.annotate else None
+    count = 0
+    last: FrameResult | None = None
+    started = time.monotonic()
+    try:
+        for frame in frames:
+            if args.realtime and is_file:
+                wait = frame.pts - (time.monotonic() - started)
+                if wait > 0:
+                    time.sleep(wait)
+            last = engine.process(frame)
+            count += 1
+            if last.transition is not None:
+                _print_transition(last.transition, args.json)
+            if writer is not None:
+                writer.write(annotate(frame.image, last, delay=engine.config.delay))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if writer is not None:
+            writer.close()
+    elapsed = time.monotonic() - started
+    if count == 0:
+        print("no frames decoded", file=sys.stderr)
+        return 1
+    if last is not None:
+        print(
+            f"{count} frames, {last.t:.1f} s of video in {elapsed:.1f} s; final state {last.state.value}"
+            f" (opencv {'on' if engine.uses_opencv else 'off'})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except BrokenPipeError:  # e.g. piped into `head`
+        with suppress(OSError):
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        return 0
+    except SourceError as err:
+        print(f"error ({err.code}): {err}", file=sys.stderr)
+        return 2
+    except (av.FFmpegError, OSError) as err:
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
