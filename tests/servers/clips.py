@@ -138,3 +138,26 @@ def loop_clip(src: Path, dst: Path, *, min_seconds: float = 600.0) -> Path:
                     packet.is_keyframe = key
                     out.mux(packet)
     return dst
+
+
+_CACHE: dict[tuple[object, ...], Path] = {}
+_CACHE_DIR: list[Path] = []
+
+
+def cached_clip(**kwargs: float | int) -> Path:
+    """Return a synthetic clip made by :func:`make_clip`, encoded once per process."""
+    key = tuple(sorted(kwargs.items()))
+    path = _CACHE.get(key)
+    if path is None or not path.exists():
+        if not _CACHE_DIR:
+            import atexit
+            import shutil
+            import tempfile
+
+            folder = Path(tempfile.mkdtemp(prefix="smart_play_clips_"))
+            atexit.register(shutil.rmtree, folder, True)
+            _CACHE_DIR.append(folder)
+        name = "_".join(f"{k}{v}" for k, v in key) or "default"
+        path = make_clip(_CACHE_DIR[0] / f"clip_{name}.mp4", **kwargs)  # type: ignore[arg-type]
+        _CACHE[key] = path
+    return path

@@ -27,6 +27,7 @@ import contextlib
 import os
 from pathlib import Path
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -193,10 +194,21 @@ class RtspServer:
             return
         with contextlib.suppress(OSError):
             proc.kill()
+            proc.send_signal(signal.SIGCONT)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(5)
         if proc.stdout:
             proc.stdout.close()
+
+    def pause(self) -> None:
+        """Freeze the server process (SIGSTOP): connections stay open, no data flows."""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server run again (SIGCONT)."""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGCONT)
 
     def close(self) -> None:
         """Stop the server and delete the prepared clip."""
