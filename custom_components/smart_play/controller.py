@@ -282,8 +282,11 @@ class PlaybackController:
             return SkipReason.NOTHING_ACTIVE
         if playback.device_id != memo.device_id:
             return SkipReason.DEVICE_CHANGED
-        if playback.item_uri != memo.item_uri or (
-            memo.context_uri is not None and playback.context_uri != memo.context_uri
+        if (
+            playback.item_uri != memo.item_uri
+            # media players often keep one content id for a whole album/queue
+            or (memo.item_name is not None and playback.item_name != memo.item_name)
+            or (memo.context_uri is not None and playback.context_uri != memo.context_uri)
         ):
             return SkipReason.ITEM_CHANGED
         if playback.is_playing:
