@@ -1,0 +1,134 @@
+"""Config entry lifecycle with the real vision pipeline on a looping test clip."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import os
+import threading
+
+from homeassistant.components.camera import async_get_image
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.smart_play.const import CONF_LOOP
+
+from .helpers_entities import all_entities_enabled, clip, make_entry
+
+STATUS = "sensor.desk_camera_status"
+OCCUPANCY = "binary_sensor.desk_occupancy"
+MOTION = "sensor.desk_motion_level"
+CAMERA = "camera.desk_tracking_view"
+
+
+async def _wait_for(hass: HomeAssistant, check: Callable[[], bool], limit: float = 10.0) -> None:
+    """Let the pipeline threads work until ``check()`` holds."""
+    async with asyncio.timeout(limit):
+        while True:
+            await hass.async_block_till_done()
+            if check():
+                return
+            await asyncio.sleep(0.05)
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str | None:
+    state = hass.states.get(entity_id)
+    return None if state is None else state.state
+
+
+def _smart_play_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("smart_play")]
+
+
+def _open_fds() -> set[str]:
+    """Open file descriptors and what they point at."""
+    fds = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            fds.add(f"{fd}->{os.readlink(f'/proc/self/fd/{fd}')}")
+        except OSError:  # closed while listing (the listing's own fd)
+            continue
+    return fds
+
+
+async def test_setup_streams_and_unload_releases_the_camera(hass: HomeAssistant) -> None:
+    """Set up on a real clip: entities report sensible states; unload stops everything."""
+    entry = make_entry(hass)
+    with all_entities_enabled():
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert len(er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)) == 8
+
+    await _wait_for(hass, lambda: _state(hass, STATUS) == "streaming")
+    # Streaming: the occupancy sensor is available (unknown until the engine
+    # decided, then on/off) and motion is measured.
+    assert _state(hass, OCCUPANCY) != STATE_UNAVAILABLE
+    await _wait_for(hass, lambda: _state(hass, MOTION) not in (None, "unknown", "unavailable"))
+    assert 0 <= float(_state(hass, MOTION)) <= 100
+    # The man in the clip sits still in front of the camera the whole time.
+    await _wait_for(hass, lambda: _state(hass, OCCUPANCY) == "on", limit=15)
+
+    image = await async_get_image(hass, CAMERA)  # the first request starts rendering
+    assert image.content.startswith(b"\xff\xd8")
+    assert image.content.endswith(b"\xff\xd9")
+
+    threads = _smart_play_threads()
+    assert threads, "the pipeline should run in its own threads"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert not any(t.is_alive() for t in threads)
+    assert _state(hass, OCCUPANCY) == STATE_UNAVAILABLE
+    assert not any(str(clip()) in fd for fd in _open_fds())
+
+
+async def test_reloads_leak_no_thread_or_file(hass: HomeAssistant) -> None:
+    """Several reloads leave exactly the threads and descriptors of one running entry."""
+    entry = make_entry(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await _wait_for(hass, lambda: _state(hass, STATUS) == "streaming")
+    # Warm up once so lazily created executor workers exist before measuring.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await _wait_for(hass, lambda: _state(hass, STATUS) == "streaming")
+    threads_before = len(threading.enumerate())
+    own_before = len(_smart_play_threads())
+    fds_before = len(_open_fds())
+
+    for _ in range(3):
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        assert entry.state is ConfigEntryState.LOADED
+        await _wait_for(hass, lambda: _state(hass, STATUS) == "streaming")
+
+    assert len(_smart_play_threads()) == own_before
+    assert len(threading.enumerate()) <= threads_before
+    assert len(_open_fds()) <= fds_before
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _smart_play_threads() == []
+    assert not any(str(clip()) in fd for fd in _open_fds())
+
+
+async def test_missing_source_is_retried(hass: HomeAssistant, tmp_path) -> None:
+    """A source that cannot be opened means 'not ready yet', with no entities or threads."""
+    entry = make_entry(hass, source=str(tmp_path / "missing.mp4"))
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert hass.states.async_entity_ids("binary_sensor") == []
+    assert _smart_play_threads() == []
+
+
+async def test_end_of_clip_makes_occupancy_unavailable(hass: HomeAssistant) -> None:
+    """When the camera stops delivering (end of a non-looping clip), nothing claims 'empty'."""
+    entry = make_entry(hass, source=str(clip("empty-room-preview.mp4")), **{CONF_LOOP: False})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await _wait_for(hass, lambda: _state(hass, STATUS) == "streaming")
+    await _wait_for(hass, lambda: _state(hass, STATUS) == "stopped", limit=10)
+    assert _state(hass, OCCUPANCY) == STATE_UNAVAILABLE
+    assert _state(hass, MOTION) == STATE_UNAVAILABLE
+    assert hass.states.get(STATUS).attributes["reason"] == "end of file"
+    assert await hass.config_entries.async_unload(entry.entry_id)
