@@ -12,7 +12,7 @@ from homeassistant.const import (
     STATE_OFF,
     STATE_ON,
 )
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant, ServiceCall, State
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import mock_restore_cache
@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import mock_restore_cache
 from custom_components.smart_play.vision.types import Occupancy, SourceStatus
 
 from .helpers_entities import (
+    MEDIA_PLAYER,
     FakePipeline,
     async_setup,
     async_setup_streaming,
@@ -103,3 +104,35 @@ async def test_survives_reload(hass: HomeAssistant, pipelines: list[FakePipeline
     await hass.async_block_till_done()
     assert hass.states.get(SWITCH).state == STATE_OFF
     assert entry.runtime_data.controller.auto_pause is False
+
+
+async def test_off_means_leaving_does_not_pause(
+    hass: HomeAssistant, pipelines: list[FakePipeline]
+) -> None:
+    """With auto-pause off the player keeps playing; back on, leaving pauses it."""
+    paused: list[ServiceCall] = []
+
+    async def _media_pause(call: ServiceCall) -> None:
+        paused.append(call)
+        hass.states.async_set(MEDIA_PLAYER, "paused", {"media_title": "Song"})
+
+    hass.services.async_register("media_player", "media_pause", _media_pause)
+    hass.states.async_set(MEDIA_PLAYER, "playing", {"media_title": "Song"})
+    _, pipeline = await async_setup_streaming(hass, pipelines)
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
+    pipeline.transition(Occupancy.OCCUPIED)
+    pipeline.transition(Occupancy.EMPTY)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert paused == []
+    assert hass.states.get(MEDIA_PLAYER).state == "playing"
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
+    pipeline.transition(Occupancy.OCCUPIED)
+    pipeline.transition(Occupancy.EMPTY)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [call.data["entity_id"] for call in paused] == [MEDIA_PLAYER]
