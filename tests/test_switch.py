@@ -48,7 +48,7 @@ async def test_default_on_and_toggles_the_controller(
     assert hass.states.get(SWITCH).state == STATE_ON
     assert entry.runtime_data.controller.auto_pause is True
     registry_entry = er.async_get(hass).async_get(SWITCH)
-    assert registry_entry.entity_category == er.EntityCategory.CONFIG
+    assert registry_entry.entity_category is None  # a primary control, shown on dashboards
 
     await hass.services.async_call(
         SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: SWITCH}, blocking=True

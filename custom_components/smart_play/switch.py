@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
@@ -34,7 +34,8 @@ class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity, RestoreEntity):
     also persists it) and defaults to on.
     """
 
-    _attr_entity_category = EntityCategory.CONFIG
+    # A primary control (not a config entity): it is what users flip, e.g.
+    # "don't pause while I'm on a call", so it belongs on dashboards.
     _attr_translation_key = "auto_pause"
 
     def __init__(self, runtime: SmartPlayRuntime) -> None:
