@@ -102,6 +102,7 @@ async def test_leave_pauses_once_and_return_resumes_exactly(
     assert event.data["position_ms"] == paused["progress_ms"]
 
     await asyncio.sleep(0.3)  # away for a moment: a paused player does not move
+    assert len(fake_spotify.api_requests()) == 3  # no polling while nothing changes
     fake_spotify.clear_log()
     await controller.async_on_transition(OCCUPIED)
     await hass.async_block_till_done()

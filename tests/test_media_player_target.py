@@ -11,7 +11,7 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
 import pytest_asyncio
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 
 from custom_components.smart_play.const import (
     EVENT_PAUSED,
@@ -183,3 +183,21 @@ async def test_missing_entity(hass: HomeAssistant) -> None:
     with pytest.raises(DeviceGone):
         await target.async_resume(memo)
     assert target.service_calls == 0
+
+
+async def test_player_that_ignores_pause_leaves_no_memo(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A player that says it paused but keeps playing is reported, nothing remembered."""
+    entity_id = "media_player.stubborn"
+    hass.states.async_set(entity_id, "playing", {"media_content_id": "song", "media_title": "S"})
+    calls = async_mock_service(hass, "media_player", "media_pause")
+    controller = PlaybackController(
+        hass, "stubborn", MediaPlayerTarget(hass, entity_id, state_timeout=0.1)
+    )
+    await controller.async_load()
+    await controller.async_on_transition(EMPTY)
+    assert len(calls) == 1
+    assert controller.memo is None
+    assert "still playing" in caplog.text
+    await controller.async_shutdown()

@@ -102,6 +102,8 @@ class MediaPlayerTarget(PlaybackTarget):
         """Call ``media_player.media_pause`` and return the paused state."""
         await self._async_call_service(SERVICE_MEDIA_PAUSE)
         state = await self._async_wait_for(_PAUSED_STATES)
+        if state is not None and state.state in _PLAYING_STATES:
+            raise PlayerError(f"{self.entity_id} is still playing after media_pause")
         return playback_from_state(state)
 
     async def async_resume(self, memo: PauseMemo) -> Playback | None:
