@@ -42,10 +42,13 @@ from .const import (
     MIN_SENSITIVITY,
     OPT_DELAY,
     OPT_SENSITIVITY,
+    SPOTIFY_API_BASE,
     TARGET_MEDIA_PLAYER,
     TARGET_SPOTIFY,
 )
-from .players.spotify import SCOPES, async_get_current_user
+from .application_credentials import SCOPES
+from .players.base import PlayerError
+from .players.spotify import async_get_spotify_user
 from .source_resolver import is_camera_entity
 from .vision.source import probe_source, redact_url
 from .vision.types import SourceError
@@ -158,19 +161,19 @@ class SmartPlayConfigFlow(
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """OAuth finished: identify the Spotify account, then ask for the camera."""
         try:
-            user = await async_get_current_user(
-                self.hass, data[CONF_TOKEN][CONF_ACCESS_TOKEN]
+            user = await async_get_spotify_user(
+                self.hass, data[CONF_TOKEN][CONF_ACCESS_TOKEN], api_base=SPOTIFY_API_BASE
             )
-        except Exception:  # noqa: BLE001 - any failure here means "cannot talk to Spotify"
-            _LOGGER.warning("Could not read the Spotify account after authorisation")
+        except PlayerError as err:
+            _LOGGER.warning("Could not read the Spotify account after sign-in: %s", err)
             return self.async_abort(reason="connection_error")
-        user_id = user["id"]
+        user_id = user.user_id
         if self.source == SOURCE_REAUTH:
             entry = self._get_reauth_entry()
             if entry.data.get(CONF_SPOTIFY_USER) != user_id:
                 return self.async_abort(reason="reauth_account_mismatch")
             return self.async_update_reload_and_abort(entry, data_updates=data)
-        self._owner_name = user.get("display_name") or user_id
+        self._owner_name = user.display_name or user_id
         self._target = {
             **data,
             CONF_TARGET_TYPE: TARGET_SPOTIFY,

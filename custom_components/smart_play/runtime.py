@@ -234,11 +234,7 @@ class SmartPlayRuntime:
                 "reason": transition.reason,
             },
         )
-        self.entry.async_create_background_task(
-            self.hass,
-            self.controller.async_on_transition(transition),
-            f"{DOMAIN} {self.entry.entry_id} {transition.state}",
-        )
+        self.controller.async_handle_transition(transition)
         self._notify()
 
     @callback
