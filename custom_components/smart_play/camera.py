@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.camera import Camera
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DEFAULT_FPS
 from .entity import SmartPlayEntity
@@ -26,7 +26,7 @@ FIRST_FRAME_POLL = 0.05
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SmartPlayConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the tracking view of a config entry."""
     async_add_entities([SmartPlayTrackingCamera(entry.runtime_data)])

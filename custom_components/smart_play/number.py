@@ -14,7 +14,7 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import MAX_DELAY, MAX_SENSITIVITY, MIN_DELAY, MIN_SENSITIVITY
 from .entity import SmartPlayEntity
@@ -64,7 +64,7 @@ NUMBERS: tuple[SmartPlayNumberEntityDescription, ...] = (
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SmartPlayConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the settings of a config entry."""
     runtime = entry.runtime_data
