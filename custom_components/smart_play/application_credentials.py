@@ -7,8 +7,10 @@ from typing import Final
 from homeassistant.components.application_credentials import AuthorizationServer
 from homeassistant.core import HomeAssistant
 
-AUTHORIZE_URL: Final = "https://accounts.spotify.com/authorize"
-TOKEN_URL: Final = "https://accounts.spotify.com/api/token"
+from .const import SPOTIFY_ACCOUNTS_BASE
+
+AUTHORIZE_URL: Final = f"{SPOTIFY_ACCOUNTS_BASE}/authorize"
+TOKEN_URL: Final = f"{SPOTIFY_ACCOUNTS_BASE}/api/token"
 
 #: OAuth scopes Smart Play asks for: read and control playback, and read the account
 #: (``GET /me``: user id and whether it is Premium).
