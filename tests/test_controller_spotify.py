@@ -424,3 +424,65 @@ async def test_leaving_again_during_a_rate_limited_return_keeps_the_memo(
     await back
     assert controller.memo == memo  # still paused by Smart Play: resume on the next return
     assert fake_spotify.state()["is_playing"] is False
+
+
+async def test_device_gone_between_check_and_play(
+    fake_spotify: FakeSpotify, controller: PlaybackController, events: dict[str, list[Event]]
+) -> None:
+    fake_spotify.user_play()
+    await controller.async_on_transition(EMPTY)
+    fake_spotify.fail_next(404, method="PUT", message="Device not found")
+    await controller.async_on_transition(OCCUPIED)
+    assert events[EVENT_RESUME_SKIPPED][0].data["reason"] == "device_gone"
+    assert controller.memo is None
+    assert fake_spotify.state()["is_playing"] is False
+
+
+async def test_spotify_down_on_return_is_reported_once(
+    fake_spotify: FakeSpotify,
+    controller: PlaybackController,
+    events: dict[str, list[Event]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_spotify.user_play()
+    await controller.async_on_transition(EMPTY)
+    fake_spotify.fail_next(500, count=3, method="PUT")
+    await controller.async_on_transition(OCCUPIED)
+    assert [r.status for r in fake_spotify.api_requests("PUT", "/v1/me/player/play")] == [500] * 3
+    assert events[EVENT_RESUME_SKIPPED][0].data["reason"] == "player_unavailable"
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+    assert controller.memo is None
+
+
+async def test_too_long_rate_limit_on_return_is_not_waited_for(
+    hass: HomeAssistant,
+    fake_spotify: FakeSpotify,
+    spotify_target: SpotifyTarget,
+    spotify_entry: MockConfigEntry,
+) -> None:
+    skipped = async_capture_events(hass, EVENT_RESUME_SKIPPED)
+    ctrl = PlaybackController(hass, spotify_entry.entry_id, spotify_target, max_rate_limit_wait=5.0)
+    await ctrl.async_load()
+    fake_spotify.user_play()
+    await ctrl.async_on_transition(EMPTY)
+    fake_spotify.fail_next(429, retry_after=3600, reason="QUOTA_EXCEEDED")
+    started = time.monotonic()
+    await ctrl.async_on_transition(OCCUPIED)
+    assert time.monotonic() - started < 1.0
+    assert skipped[0].data["reason"] == "rate_limited"
+    assert ctrl.diagnostics()["target"]["rate_limited_for_s"] > 3000
+    await ctrl.async_shutdown()
+
+
+async def test_pause_position_is_estimated_when_read_back_fails(
+    fake_spotify: FakeSpotify, controller: PlaybackController
+) -> None:
+    fake_spotify.user_play("dev-desktop", "spotify:album:mezzanine", "spotify:track:1", 30_000)
+    fake_spotify.fail_next(503, count=3, method="GET", skip=1)  # only the read-back fails
+    await controller.async_on_transition(EMPTY)
+    state = fake_spotify.state()
+    assert state["is_playing"] is False
+    assert controller.memo is not None
+    assert abs(controller.memo.position_ms - state["progress_ms"]) < 500
+    await controller.async_on_transition(OCCUPIED)
+    assert fake_spotify.state()["is_playing"] is True

@@ -275,3 +275,16 @@ def test_client_has_no_own_retries() -> None:
     assert client.retries == 0
     assert client.status_retries == 0
     assert 429 not in client.status_forcelist
+
+
+async def test_resume_of_a_playing_player_is_done_after_one_check(
+    fake_spotify: FakeSpotify, spotify_target: SpotifyTarget
+) -> None:
+    fake_spotify.user_play("dev-phone")
+    playback = await spotify_target.async_get_playback()
+    memo = PauseMemo.from_playback(playback, time.time())
+    fake_spotify.clear_log()
+    state = await spotify_target.async_resume(memo)  # resumed by hand meanwhile
+    assert state is not None
+    assert state.is_playing
+    assert [r.status for r in fake_spotify.api_requests()] == [403, 200]

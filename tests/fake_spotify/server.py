@@ -79,6 +79,14 @@ class _Fault:
     retry_after: float | None = None
     reason: str | None = None
     path_prefix: str = "/v1/"
+    message: str | None = None
+    method: str | None = None
+    skip: int = 0
+
+    def matches(self, request: web.Request) -> bool:
+        return request.path.startswith(self.path_prefix) and (
+            self.method is None or request.method == self.method
+        )
 
 
 @dataclass
@@ -202,9 +210,19 @@ class FakeSpotify:
         retry_after: float | None = None,
         reason: str | None = None,
         path_prefix: str = "/v1/",
+        message: str | None = None,
+        method: str | None = None,
+        skip: int = 0,
     ) -> None:
-        """Answer the next ``count`` matching requests with ``status`` (429 or 5xx)."""
-        self._faults.append(_Fault(status, count, retry_after, reason, path_prefix))
+        """Answer the next ``count`` matching requests with ``status``.
+
+        429 carries ``Retry-After`` when given; 5xx get Spotify's messages; any other
+        status answers ``message``/``reason``. ``skip`` lets that many matching requests
+        through first.
+        """
+        self._faults.append(
+            _Fault(status, count, retry_after, reason, path_prefix, message, method, skip)
+        )
 
     def slow_next(self, delay: float, count: int = 1) -> None:
         """Delay the next ``count`` Web API answers by ``delay`` seconds."""
@@ -379,7 +397,10 @@ class FakeSpotify:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), delay)
         for fault in self._faults:
-            if request.path.startswith(fault.path_prefix) and fault.count > 0:
+            if fault.matches(request) and fault.skip > 0:
+                fault.skip -= 1
+                continue
+            if fault.matches(request) and fault.count > 0:
                 fault.count -= 1
                 self._faults = [f for f in self._faults if f.count > 0]
                 if fault.status == 429:
@@ -388,7 +409,8 @@ class FakeSpotify:
                         response.headers["Retry-After"] = f"{fault.retry_after:g}"
                     return response
                 messages = {500: "Server error.", 502: "Bad gateway.", 503: "Service unavailable"}
-                return _error(fault.status, messages.get(fault.status, "Server error."))
+                message = fault.message or messages.get(fault.status, "Server error.")
+                return _error(fault.status, message, fault.reason)
         return None
 
     def _auth(self, request: web.Request) -> web.Response | None:
