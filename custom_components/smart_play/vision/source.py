@@ -247,6 +247,9 @@ def _open_container(target: str | int, *, open_timeout: float, read_timeout: flo
             "rtsp_transport": "tcp",
             "timeout": _usec(read_timeout),
             "allowed_media_types": "video",
+            # The SDP already describes the stream; probing 5 s (the default)
+            # only delays the first frame (2.2 s vs 0.4 s on a 10 fps camera).
+            "analyzeduration": "500000",
         }
     else:
         options = {
@@ -612,6 +615,18 @@ class FrameSource:
         return self._state
 
     @property
+    def _read_timeout(self) -> float:
+        """Longest wait for one packet.
+
+        Half the stall timeout for network streams: when a TCP RTSP read times
+        out, FFmpeg first hands out what it still had queued and only the next
+        read fails, so two reads of ``stall_timeout / 2`` make one stall.
+        """
+        if self._kind == "network":
+            return max(0.25, self.stall_timeout / 2)
+        return self.stall_timeout
+
+    @property
     def is_live(self) -> bool:
         """True for devices and network streams, False for files."""
         return self._kind != "file"
@@ -738,7 +753,7 @@ class FrameSource:
         container = _open_container(
             self._target,
             open_timeout=self.open_timeout,
-            read_timeout=self.stall_timeout,
+            read_timeout=self._read_timeout,
         )
         try:
             if not container.streams.video:
@@ -819,7 +834,9 @@ class FrameSource:
         for frames in self._decoded(container, stream):
             now = time.monotonic()
             if not frames:
-                if now - last_frame > self.stall_timeout:
+                # Before the first frame allow for a long keyframe interval.
+                limit = self.stall_timeout if self._streamed else self.open_timeout
+                if now - last_frame > limit:
                     raise _StreamLost(
                         f"No frame from {self.display} for {self.stall_timeout:g} s",
                         self._streamed,
