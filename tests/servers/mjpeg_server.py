@@ -30,6 +30,7 @@ import av
 from .rtsp_server import free_port
 
 BOUNDARY = "smartplayframe"
+_JPEG_CACHE: dict[tuple[str, float], list[bytes]] = {}
 
 
 def encode_clip_jpegs(
@@ -139,7 +140,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    # Handler threads are joined by server_close(), so a stopped server leaves
+    # no thread behind (Home Assistant's test plugin checks that).
+    daemon_threads = False
+    block_on_close = True
     allow_reuse_address = True
     owner: MjpegServer
 
@@ -159,7 +163,10 @@ class MjpegServer:
         if jpegs is None:
             if clip_path is None:
                 raise ValueError("need clip_path or jpegs")
-            jpegs = encode_clip_jpegs(Path(clip_path), fps=fps)
+            key = (str(clip_path), fps)
+            if key not in _JPEG_CACHE:
+                _JPEG_CACHE[key] = encode_clip_jpegs(Path(clip_path), fps=fps)
+            jpegs = _JPEG_CACHE[key]
         self.jpegs = jpegs
         self.fps = fps
         self.port = port or free_port()
