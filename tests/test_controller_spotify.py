@@ -486,3 +486,18 @@ async def test_pause_position_is_estimated_when_read_back_fails(
     assert abs(controller.memo.position_ms - state["progress_ms"]) < 500
     await controller.async_on_transition(OCCUPIED)
     assert fake_spotify.state()["is_playing"] is True
+
+
+async def test_gateway_error_after_the_pause_went_through(
+    fake_spotify: FakeSpotify, controller: PlaybackController
+) -> None:
+    """Spotify paused but answered 502: the retry learns it, and the return resumes."""
+    fake_spotify.user_play("dev-speaker", "spotify:album:dummy", "spotify:track:3", 20_000)
+    fake_spotify.fail_next(502, method="PUT", apply=True)
+    await controller.async_on_transition(EMPTY)
+    assert len(fake_spotify.api_requests()) <= 4
+    assert controller.memo is not None
+    await controller.async_on_transition(OCCUPIED)
+    state = fake_spotify.state()
+    assert state["is_playing"] is True
+    assert (state["device"]["id"], state["item"]["uri"]) == ("dev-speaker", "spotify:track:3")

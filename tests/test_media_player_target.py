@@ -19,7 +19,7 @@ from custom_components.smart_play.const import (
     EVENT_RESUMED,
 )
 from custom_components.smart_play.controller import PlaybackController
-from custom_components.smart_play.players.base import DeviceGone, PauseMemo
+from custom_components.smart_play.players.base import AlreadyPaused, DeviceGone, PauseMemo
 from custom_components.smart_play.players.media_player import MediaPlayerTarget
 from custom_components.smart_play.vision.types import Occupancy, Transition
 
@@ -201,3 +201,16 @@ async def test_player_that_ignores_pause_leaves_no_memo(
     assert controller.memo is None
     assert "still playing" in caplog.text
     await controller.async_shutdown()
+
+
+async def test_already_paused_player_is_not_remembered(
+    hass: HomeAssistant, demo_players: None, service_calls: list[Event]
+) -> None:
+    target = MediaPlayerTarget(hass, WALKMAN)
+    playback = await target.async_get_playback()
+    await hass.services.async_call(
+        "media_player", "media_pause", {"entity_id": WALKMAN}, blocking=True
+    )
+    with pytest.raises(AlreadyPaused):
+        await target.async_pause(playback)
+    assert target.service_calls == 0

@@ -14,6 +14,7 @@ from custom_components.smart_play.application_credentials import (
     async_get_authorization_server,
 )
 from custom_components.smart_play.players.base import (
+    AlreadyPaused,
     AuthFailed,
     DeviceGone,
     NoActiveDevice,
@@ -109,10 +110,25 @@ async def test_pause_of_paused_player_is_done_after_one_check(
     assert playback is not None
     fake_spotify.user_pause()  # paused by hand in between
     fake_spotify.clear_log()
+    with pytest.raises(AlreadyPaused):  # not paused by us: nothing to resume later
+        await spotify_target.async_pause(playback)
+    assert [r.status for r in fake_spotify.api_requests()] == [403, 200]
+
+
+async def test_pause_that_went_through_despite_a_gateway_error(
+    fake_spotify: FakeSpotify, spotify_target: SpotifyTarget
+) -> None:
+    fake_spotify.user_play("dev-desktop", "spotify:album:mezzanine", "spotify:track:1", 9_000)
+    playback = await spotify_target.async_get_playback()
+    assert playback is not None
+    fake_spotify.clear_log()
+    fake_spotify.fail_next(502, method="PUT", apply=True)
     after = await spotify_target.async_pause(playback)
+    # 502 (but paused), retried PUT refused as "already paused", one check.
+    assert [r.status for r in fake_spotify.api_requests()] == [502, 403, 200]
     assert after is not None
     assert not after.is_playing
-    assert [r.status for r in fake_spotify.api_requests()] == [403, 200]
+    assert after.progress_ms == fake_spotify.state()["progress_ms"]
 
 
 async def test_expired_token_is_refreshed_once(

@@ -40,6 +40,7 @@ from .const import (
     SIGNAL_UPDATE,
 )
 from .players.base import (
+    AlreadyPaused,
     AuthFailed,
     DeviceGone,
     NoActiveDevice,
@@ -228,6 +229,9 @@ class PlaybackController:
                 return
             except NoActiveDevice:
                 _LOGGER.debug("Room empty, no active device: nothing to pause")
+                return
+            except AlreadyPaused:
+                _LOGGER.debug("Room empty, paused by hand meanwhile: nothing remembered")
                 return
             except PlayerError as err:
                 self._async_report(err, "pause")

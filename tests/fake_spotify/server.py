@@ -82,6 +82,18 @@ class _Fault:
     message: str | None = None
     method: str | None = None
     skip: int = 0
+    apply: bool = False  # run the command anyway (a gateway error after it went through)
+
+    def response(self) -> web.Response:
+        """Return the error answer of this fault."""
+        if self.status == 429:
+            response = _error(429, "API rate limit exceeded", self.reason)
+            if self.retry_after is not None:
+                response.headers["Retry-After"] = f"{self.retry_after:g}"
+            return response
+        messages = {500: "Server error.", 502: "Bad gateway.", 503: "Service unavailable"}
+        message = self.message or messages.get(self.status, "Server error.")
+        return _error(self.status, message, self.reason)
 
     def matches(self, request: web.Request) -> bool:
         return request.path.startswith(self.path_prefix) and (
@@ -213,15 +225,17 @@ class FakeSpotify:
         message: str | None = None,
         method: str | None = None,
         skip: int = 0,
+        apply: bool = False,
     ) -> None:
         """Answer the next ``count`` matching requests with ``status``.
 
         429 carries ``Retry-After`` when given; 5xx get Spotify's messages; any other
         status answers ``message``/``reason``. ``skip`` lets that many matching requests
-        through first.
+        through first. ``apply`` carries the command out before answering with the error
+        (what a 502 from Spotify's gateway often means).
         """
         self._faults.append(
-            _Fault(status, count, retry_after, reason, path_prefix, message, method, skip)
+            _Fault(status, count, retry_after, reason, path_prefix, message, method, skip, apply)
         )
 
     def slow_next(self, delay: float, count: int = 1) -> None:
@@ -381,13 +395,16 @@ class FakeSpotify:
         self._logged.set()
         self._logged = asyncio.Event()
         request["json"] = body
-        response = await self._injected(request)
-        if response is None:
+        fault = await self._injected(request)
+        if fault is None or fault.apply:
             response = await handler(request)
+        if fault is not None:
+            response = fault.response()
         entry.status = response.status
         return response
 
-    async def _injected(self, request: web.Request) -> web.StreamResponse | None:
+    async def _injected(self, request: web.Request) -> _Fault | None:
+        """Apply a pending delay; return the fault this request answers with, if any."""
         if request.path.startswith("/v1/") and self._slow:
             delay, count = self._slow[0]
             if count <= 1:
@@ -403,14 +420,7 @@ class FakeSpotify:
             if fault.matches(request) and fault.count > 0:
                 fault.count -= 1
                 self._faults = [f for f in self._faults if f.count > 0]
-                if fault.status == 429:
-                    response = _error(429, "API rate limit exceeded", fault.reason)
-                    if fault.retry_after is not None:
-                        response.headers["Retry-After"] = f"{fault.retry_after:g}"
-                    return response
-                messages = {500: "Server error.", 502: "Bad gateway.", 503: "Service unavailable"}
-                message = fault.message or messages.get(fault.status, "Server error.")
-                return _error(fault.status, message, fault.reason)
+                return fault
         return None
 
     def _auth(self, request: web.Request) -> web.Response | None:

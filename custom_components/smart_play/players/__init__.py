@@ -1,6 +1,7 @@
 """Playback targets Smart Play can pause and resume."""
 
 from .base import (
+    AlreadyPaused,
     AuthFailed,
     DeviceGone,
     NoActiveDevice,
@@ -14,6 +15,7 @@ from .base import (
 )
 
 __all__ = [
+    "AlreadyPaused",
     "AuthFailed",
     "DeviceGone",
     "NoActiveDevice",

@@ -88,6 +88,10 @@ class NoActiveDevice(PlayerError):
     """There is no active device to send the command to."""
 
 
+class AlreadyPaused(PlayerError):
+    """The pause was refused because playback was already paused (not by Smart Play)."""
+
+
 class DeviceGone(PlayerError):
     """The remembered device no longer exists / is unavailable."""
 
@@ -121,8 +125,9 @@ class PlaybackTarget(ABC):
         """Pause ``playback`` on its device.
 
         Returns the playback state after pausing when the target could read it back
-        (used to remember the exact position), else None. Pausing something that is
-        already paused is not an error.
+        (used to remember the exact position), else None. Raises :class:`AlreadyPaused`
+        when the player turned out to be paused already (by someone else): then nothing
+        was paused by Smart Play and nothing must be resumed later.
         """
 
     @abstractmethod

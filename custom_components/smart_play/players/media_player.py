@@ -32,6 +32,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
 from .base import (
+    AlreadyPaused,
     DeviceGone,
     PauseMemo,
     Playback,
@@ -100,6 +101,9 @@ class MediaPlayerTarget(PlaybackTarget):
 
     async def async_pause(self, playback: Playback) -> Playback | None:
         """Call ``media_player.media_pause`` and return the paused state."""
+        current = self.hass.states.get(self.entity_id)
+        if current is not None and current.state in _PAUSED_STATES:
+            raise AlreadyPaused(f"{self.entity_id} is already paused")
         await self._async_call_service(SERVICE_MEDIA_PAUSE)
         state = await self._async_wait_for(_PAUSED_STATES)
         if state is not None and state.state in _PLAYING_STATES:

@@ -28,6 +28,7 @@ import requests
 import spotipy
 
 from .base import (
+    AlreadyPaused,
     AuthFailed,
     DeviceGone,
     NoActiveDevice,
@@ -97,7 +98,13 @@ _install_log_filter()
 
 
 class _RestrictionViolated(PlayerError):
-    """403 that is not PREMIUM_REQUIRED, e.g. pausing an already paused player."""
+    """403 that is not PREMIUM_REQUIRED, e.g. pausing an already paused player.
+
+    ``after_retry`` is set when it answered a retried command: the first attempt
+    (a 5xx or a timeout) may well have gone through.
+    """
+
+    after_retry = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,13 +226,18 @@ class SpotifyTarget(PlaybackTarget):
             await self._async_call(
                 "PUT /me/player/pause", lambda sp: sp.pause_playback(device_id=device_id)
             )
-        except _RestrictionViolated:
+        except _RestrictionViolated as err:
             # Spotify refuses to pause a paused player; check once what it is doing.
             state = await self.async_get_playback()
-            if state is None or not state.is_playing:
-                _LOGGER.debug("Pause refused because playback is already paused")
-                return state
-            raise PlayerError("Spotify refused to pause (restriction violated)") from None
+            if state is not None and state.is_playing:
+                raise PlayerError("Spotify refused to pause (restriction violated)") from None
+            if not err.after_retry:
+                # Paused by someone else between our read and our command.
+                raise AlreadyPaused("playback was already paused") from None
+            _LOGGER.debug("A retried pause was refused: the first attempt went through")
+            if state is None or state.item_uri != playback.item_uri:
+                return None
+            return state
         try:
             state = await self.async_get_playback()
         except PlayerError as err:
@@ -329,7 +341,10 @@ class SpotifyTarget(PlaybackTarget):
                     await self._async_backoff(what, f"HTTP {status}", attempt)
                     attempt += 1
                     continue
-                raise self._map_error(what, err) from err
+                mapped = self._map_error(what, err)
+                if isinstance(mapped, _RestrictionViolated):
+                    mapped.after_retry = attempt > 0
+                raise mapped from err
             except requests.RequestException as err:
                 self.last_status = f"{what}: {type(err).__name__}"
                 if attempt < len(self._retry_delays):
