@@ -35,6 +35,7 @@ import time
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
 TRACKS: dict[str, dict[str, Any]] = {
     "spotify:track:1": {"name": "Teardrop", "duration_ms": 330_000, "artist": "Massive Attack"},
@@ -158,10 +159,14 @@ class FakeSpotify:
         """Return the token endpoint URL."""
         return f"{self.url}/api/token"
 
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1 (``port`` 0: a free port)."""
         app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/authorize", self._authorize)
         app.router.add_post("/api/token", self._token)
+        app.router.add_get("/_fake/state", self._control_state)
+        app.router.add_get("/_fake/log", self._control_log)
+        app.router.add_post("/_fake/{action}", self._control)
         app.router.add_get("/v1/me", self._me)
         app.router.add_get("/v1/me/", self._me)  # spotipy's me() asks for "me/"
         app.router.add_get("/v1/me/player", self._player)
@@ -174,7 +179,7 @@ class FakeSpotify:
             app, handle_signals=False, shutdown_timeout=0.5, access_log=None
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None
@@ -473,6 +478,60 @@ class FakeSpotify:
         if grant == "authorization_code":
             body["refresh_token"] = self.refresh_token
         return web.json_response(body)
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Consent page stand-in: approve at once and redirect back with a code."""
+        query = request.query
+        if query.get("client_id") != self.client_id:
+            return web.Response(status=400, text="INVALID_CLIENT: Invalid client")
+        redirect_uri = query.get("redirect_uri")
+        if not redirect_uri or query.get("response_type") != "code":
+            return web.Response(status=400, text="Illegal redirect_uri or response_type")
+        code = secrets.token_urlsafe(8)
+        self.auth_codes.add(code)
+        location = URL(redirect_uri).update_query(code=code, state=query.get("state", ""))
+        raise web.HTTPFound(str(location))
+
+    # -- control API (for tests driving the fake from another process) ----------------
+
+    async def _control_state(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"playback": self.state(), "product": self.product, "devices": self.devices}
+        )
+
+    async def _control_log(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            [
+                {"method": r.method, "path": r.path, "query": r.query, "status": r.status}
+                for r in self.log
+                if not r.path.startswith("/_fake/")
+            ]
+        )
+
+    async def _control(self, request: web.Request) -> web.Response:
+        """``POST /_fake/<action>`` with JSON keyword arguments.
+
+        Actions: user_play, user_pause, user_resume, user_seek, user_transfer,
+        remove_device, go_inactive, expire_tokens, revoke_refresh_token, fail_next,
+        slow_next, clear_log, product (``{"product": "free"}``).
+        """
+        action = request.match_info["action"]
+        kwargs = request["json"] or {}
+        allowed = {
+            "user_play", "user_pause", "user_resume", "user_seek", "user_transfer",
+            "remove_device", "go_inactive", "expire_tokens", "revoke_refresh_token",
+            "fail_next", "slow_next", "clear_log",
+        }  # fmt: skip
+        if action == "product":
+            self.product = str(kwargs.get("product", "premium"))
+        elif action in allowed:
+            try:
+                getattr(self, action)(**kwargs)
+            except (TypeError, AssertionError, KeyError) as err:
+                return web.json_response({"error": repr(err)}, status=400)
+        else:
+            return web.json_response({"error": f"unknown action {action}"}, status=404)
+        return web.json_response({"ok": True, "playback": self.state()})
 
     async def _me(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
