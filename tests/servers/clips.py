@@ -161,3 +161,18 @@ def cached_clip(**kwargs: float | int) -> Path:
         path = make_clip(_CACHE_DIR[0] / f"clip_{name}.mp4", **kwargs)  # type: ignore[arg-type]
         _CACHE[key] = path
     return path
+
+
+def trim_clip(src: Path, dst: Path, *, seconds: float) -> Path:
+    """Remux the first ``seconds`` of ``src`` (video only, no re-encoding) into ``dst``."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vout = out.add_stream_from_template(vin)
+        for packet in inp.demux(vin):
+            if packet.pts is None or packet.size == 0:
+                continue
+            if float(packet.pts * vin.time_base) >= seconds:
+                continue  # B-frames: later packets may still belong before the cut
+            packet.stream = vout
+            out.mux(packet)
+    return dst
