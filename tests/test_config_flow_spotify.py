@@ -56,7 +56,7 @@ async def credentials(hass: HomeAssistant, fake_spotify: FakeSpotify) -> Generat
             fake_spotify.token_url,
         ),
         patch(
-            "custom_components.smart_play.config_flow.SPOTIFY_API_BASE",
+            "custom_components.smart_play.players.spotify.API_BASE",
             fake_spotify.api_base,
         ),
     ):

@@ -19,7 +19,6 @@ from .const import (
     CONF_SOURCE,
     CONF_TARGET_TYPE,
     DOMAIN,
-    SPOTIFY_API_BASE,
     TARGET_MEDIA_PLAYER,
 )
 from .controller import PlaybackController
@@ -87,7 +86,7 @@ async def _async_build_target(
         raise ConfigEntryNotReady from err
     except aiohttp.ClientError as err:
         raise ConfigEntryNotReady from err
-    return SpotifyTarget(hass, session, api_base=SPOTIFY_API_BASE)
+    return SpotifyTarget(hass, session)
 
 
 async def _async_options_updated(

@@ -42,7 +42,6 @@ from .const import (
     MIN_SENSITIVITY,
     OPT_DELAY,
     OPT_SENSITIVITY,
-    SPOTIFY_API_BASE,
     TARGET_MEDIA_PLAYER,
     TARGET_SPOTIFY,
 )
@@ -162,7 +161,7 @@ class SmartPlayConfigFlow(
         """OAuth finished: identify the Spotify account, then ask for the camera."""
         try:
             user = await async_get_spotify_user(
-                self.hass, data[CONF_TOKEN][CONF_ACCESS_TOKEN], api_base=SPOTIFY_API_BASE
+                self.hass, data[CONF_TOKEN][CONF_ACCESS_TOKEN]
             )
         except PlayerError as err:
             _LOGGER.warning("Could not read the Spotify account after sign-in: %s", err)

@@ -27,6 +27,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import OAuth2Session
 import requests
 import spotipy
 
+from ..const import SPOTIFY_API_BASE
 from .base import (
     AlreadyPaused,
     AuthFailed,
@@ -58,7 +59,7 @@ except ImportError:  # older cores let aiohttp.ClientResponseError through
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-API_BASE: Final = "https://api.spotify.com/v1/"
+API_BASE: Final = SPOTIFY_API_BASE  # overridable by environment for the e2e tests
 REQUEST_TIMEOUT: Final = 10.0  # seconds, per HTTP request
 RETRY_DELAYS: Final = (1.0, 2.0)  # backoff before each retry of a 5xx / timeout
 DEFAULT_RETRY_AFTER: Final = 5.0  # seconds, when a 429 carries no Retry-After
@@ -122,7 +123,7 @@ class SpotifyUser:
 
 
 def build_client(
-    access_token: str, *, api_base: str = API_BASE, request_timeout: float = REQUEST_TIMEOUT
+    access_token: str, *, api_base: str | None = None, request_timeout: float = REQUEST_TIMEOUT
 ) -> spotipy.Spotify:
     """Return a spotipy client that never refreshes or retries by itself.
 
@@ -137,6 +138,7 @@ def build_client(
         status_retries=0,
         status_forcelist=(599,),
     )
+    api_base = api_base or API_BASE
     client.prefix = api_base if api_base.endswith("/") else f"{api_base}/"
     return client
 
@@ -178,7 +180,7 @@ class SpotifyTarget(PlaybackTarget):
         hass: HomeAssistant,
         session: OAuth2Session,
         *,
-        api_base: str = API_BASE,
+        api_base: str | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         default_retry_after: float = DEFAULT_RETRY_AFTER,
@@ -186,10 +188,10 @@ class SpotifyTarget(PlaybackTarget):
         """Create the target; ``api_base`` is overridable for tests."""
         self.hass = hass
         self._session = session
-        self._api_base = api_base
+        self._api_base = api_base or API_BASE
         self._retry_delays = retry_delays
         self._default_retry_after = default_retry_after
-        self._client = build_client("", api_base=api_base, request_timeout=request_timeout)
+        self._client = build_client("", api_base=self._api_base, request_timeout=request_timeout)
         self._blocked_until = 0.0  # time.monotonic(); no request before this
         self.request_count = 0  # HTTP requests sent to the Web API (not the token endpoint)
         self.last_status: str | None = None  # "ok" or the last error, for diagnostics
@@ -390,7 +392,7 @@ async def async_get_spotify_user(
     hass: HomeAssistant,
     access_token: str,
     *,
-    api_base: str = API_BASE,
+    api_base: str | None = None,
     request_timeout: float = REQUEST_TIMEOUT,
 ) -> SpotifyUser:
     """Look up the account of a fresh token (config flow: unique id, title, Premium).
