@@ -130,7 +130,9 @@ async def test_two_entries_do_not_collide(
     desk_id = entity_id_of(hass, desk, "binary_sensor", "occupancy")
     sofa_id = entity_id_of(hass, sofa, "binary_sensor", "occupancy")
     assert desk_id != sofa_id
-    sofa_pipeline = pipelines[1]
+    assert len(pipelines) == 2
+    sofa_pipeline = sofa.runtime_data.pipeline  # entries set up concurrently: any order
+    assert sofa_pipeline in pipelines
     sofa_pipeline.source_state(SourceStatus.STREAMING)
     sofa_pipeline.transition(Occupancy.OCCUPIED)
     await hass.async_block_till_done()
