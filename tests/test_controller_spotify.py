@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 import logging
 import time
 from typing import Any
-from unittest.mock import Mock
+from unittest.mock import Mock, patch
 
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -501,3 +501,24 @@ async def test_gateway_error_after_the_pause_went_through(
     state = fake_spotify.state()
     assert state["is_playing"] is True
     assert (state["device"]["id"], state["item"]["uri"]) == ("dev-speaker", "spotify:track:3")
+
+
+async def test_pause_from_hours_ago_is_not_resumed(
+    hass: HomeAssistant,
+    fake_spotify: FakeSpotify,
+    controller: PlaybackController,
+    events: dict[str, list[Event]],
+) -> None:
+    fake_spotify.user_play("dev-speaker", "spotify:album:mezzanine", "spotify:track:2", 90_000)
+    await controller.async_on_transition(EMPTY)
+    assert controller.memo is not None
+    fake_spotify.clear_log()
+    later = time.time() + 5 * 3600
+    with patch("custom_components.smart_play.controller.time.time", return_value=later):
+        await controller.async_on_transition(OCCUPIED)
+    await hass.async_block_till_done()
+    assert fake_spotify.state()["is_playing"] is False  # last night's music stays off
+    assert not fake_spotify.api_requests()
+    assert controller.memo is None
+    (skipped,) = events[EVENT_RESUME_SKIPPED]
+    assert skipped.data["reason"] == "expired"

@@ -61,6 +61,9 @@ STORE_VERSION: Final = 1
 POSITION_TOLERANCE_MS: Final = 5000
 #: Longer rate limits are not waited out (the moment has passed); the action is dropped.
 MAX_RATE_LIMIT_WAIT: Final = 900.0
+#: A pause older than this is not resumed: coming back the next morning should not
+#: start last night's music.
+MAX_MEMO_AGE: Final = 4 * 3600.0
 
 
 class SkipReason(StrEnum):
@@ -77,6 +80,7 @@ class SkipReason(StrEnum):
     RATE_LIMITED = "rate_limited"  # Retry-After longer than worth waiting
     UNAVAILABLE = "player_unavailable"  # 5xx / timeouts after retries
     ERROR = "error"
+    EXPIRED = "expired"  # paused too long ago
 
 
 _SKIP_MESSAGES: Final[dict[SkipReason, str]] = {
@@ -91,6 +95,7 @@ _SKIP_MESSAGES: Final[dict[SkipReason, str]] = {
     SkipReason.RATE_LIMITED: "Spotify asked to wait too long",
     SkipReason.UNAVAILABLE: "the player did not answer",
     SkipReason.ERROR: "the player refused",
+    SkipReason.EXPIRED: "it was paused more than 4 hours ago",
 }
 
 
@@ -251,6 +256,9 @@ class PlaybackController:
         memo = self._memo
         if memo is None:
             _LOGGER.debug("Room occupied, nothing paused by Smart Play")
+            return
+        if time.time() - memo.paused_at > MAX_MEMO_AGE:
+            await self._async_skip(SkipReason.EXPIRED, memo, None)
             return
         while True:
             try:
