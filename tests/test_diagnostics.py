@@ -105,6 +105,9 @@ async def test_diagnostics_content_without_secrets(
     ]
     assert runtime["stats"]["fps"] == 9.5
     assert diagnostics["camera_available"] is True
+    assert diagnostics["engine"]["config"]["delay"] == 4.5
+    assert diagnostics["engine"]["config"]["sensitivity"] == 5
+    assert isinstance(diagnostics["engine"]["uses_opencv"], bool)
     assert diagnostics["controller"]["auto_pause"] is True
 
 

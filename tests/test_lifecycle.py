@@ -12,10 +12,12 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.icon import async_get_icons
+from homeassistant.helpers.translation import async_get_translations
 
-from custom_components.smart_play.const import CONF_LOOP
+from custom_components.smart_play.const import CONF_LOOP, DOMAIN
 
-from .helpers_entities import all_entities_enabled, clip, make_entry
+from .helpers_entities import all_entities_enabled, clip, fake_pipelines, make_entry
 
 STATUS = "sensor.desk_camera_status"
 OCCUPANCY = "binary_sensor.desk_occupancy"
@@ -139,4 +141,36 @@ async def test_end_of_clip_makes_occupancy_unavailable(hass: HomeAssistant) -> N
     assert _state(hass, OCCUPANCY) == STATE_UNAVAILABLE
     assert _state(hass, MOTION) == STATE_UNAVAILABLE
     assert hass.states.get(STATUS).attributes["reason"] == "end of file"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_every_entity_is_named_and_has_an_icon(hass: HomeAssistant) -> None:
+    """Names come from the translations, icons from icons.json, one set per entity."""
+    entry = make_entry(hass)
+    with all_entities_enabled(), fake_pipelines():
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    names = {
+        entity_id: hass.states.get(entity_id).attributes["friendly_name"]
+        for entity_id in hass.states.async_entity_ids()
+    }
+    assert names == {
+        "binary_sensor.desk_occupancy": "Desk Occupancy",
+        "camera.desk_tracking_view": "Desk Tracking view",
+        "number.desk_absence_delay": "Desk Absence delay",
+        "number.desk_sensitivity": "Desk Sensitivity",
+        "sensor.desk_analysis_rate": "Desk Analysis rate",
+        "sensor.desk_camera_status": "Desk Camera status",
+        "sensor.desk_motion_level": "Desk Motion level",
+        "switch.desk_auto_pause": "Desk Auto-pause",
+    }
+    icons = (await async_get_icons(hass, "entity", [DOMAIN]))[DOMAIN]
+    translations = await async_get_translations(hass, "en", "entity", [DOMAIN])
+    for registry_entry in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
+        platform, key = registry_entry.domain, registry_entry.translation_key
+        assert icons[platform][key]["default"].startswith("mdi:"), registry_entry.entity_id
+        assert f"component.{DOMAIN}.entity.{platform}.{key}.name" in translations
+    # Every state of the camera status sensor is translated.
+    for status in hass.states.get("sensor.desk_camera_status").attributes["options"]:
+        assert f"component.{DOMAIN}.entity.sensor.camera_status.state.{status}" in translations
     assert await hass.config_entries.async_unload(entry.entry_id)

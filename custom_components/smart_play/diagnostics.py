@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import contextlib
+from dataclasses import asdict, is_dataclass
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,17 @@ def _redact_urls(value: Any) -> Any:
     return value
 
 
+def _engine_diagnostics(entry: SmartPlayConfigEntry) -> dict[str, Any]:
+    """Return the engine's decision state and effective settings."""
+    engine = entry.runtime_data.engine
+    config = engine.config
+    return {
+        "state": str(engine.state),
+        "config": asdict(config) if is_dataclass(config) else repr(config),
+        "uses_opencv": getattr(engine, "uses_opencv", None),
+    }
+
+
 def _controller_diagnostics(entry: SmartPlayConfigEntry) -> Any:
     """Return the playback controller's own diagnostics, when it offers them."""
     diagnostics = getattr(entry.runtime_data.controller, "diagnostics", None)
@@ -100,6 +112,7 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "runtime": runtime.diagnostics(),
+        "engine": _engine_diagnostics(entry),
         "camera_available": runtime.available,
         "controller": _controller_diagnostics(entry),
     }
