@@ -12,14 +12,11 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_SPOTIFY_USER
+from .vision.source import redact_url as source_redact_url
 
 if TYPE_CHECKING:
     from .runtime import SmartPlayConfigEntry
 
-try:  # the vision source module owns URL redaction; fall back if it is unavailable
-    from .vision.source import redact_url as _source_redact_url
-except ImportError:  # pragma: no cover - only without the vision extra
-    _source_redact_url = None
 
 TO_REDACT = {
     "access_token",
@@ -55,15 +52,15 @@ def redact_url(text: str) -> str:
     """Remove credentials from every URL inside ``text``.
 
     ``rtsp://user:pass@host/x`` becomes ``rtsp://**REDACTED**@host/x``; secret
-    query parameters lose their values. Uses the source module's redaction
-    first and then scrubs anything it might have left.
+    query parameters lose their values. A single URL goes through the source
+    module's redaction first; the patterns here then scrub what is left,
+    including URLs embedded in messages.
     """
     if "://" not in text:
         return text
-    if _source_redact_url is not None and not any(c.isspace() for c in text):
-        # diagnostics must never fail on odd input
-        with contextlib.suppress(Exception):
-            text = _source_redact_url(text)
+    if not any(c.isspace() for c in text):  # a single URL: the source module's rules
+        with contextlib.suppress(Exception):  # diagnostics must never fail on odd input
+            text = source_redact_url(text)
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
     return _URL_QUERY_SECRET.sub(lambda m: f"{m['key']}{REDACTED}", text)
 
