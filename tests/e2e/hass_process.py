@@ -25,6 +25,7 @@ import importlib.util
 import json
 import os
 from pathlib import Path
+import re
 import signal
 import socket
 import subprocess
@@ -210,6 +211,7 @@ class HassProcess:
         if overwrite or not cfg.exists():
             text = self.configuration or MINIMAL_CONFIGURATION
             cfg.write_text(text.format(host=HOST, port=self.port, extra=self.extra_config))
+        self._seed_onboarding()
         cc = self.config_dir / "custom_components"
         cc.mkdir(exist_ok=True)
         for name, src in self.custom_components.items():
@@ -221,6 +223,28 @@ class HassProcess:
             elif link.exists():
                 continue  # a real folder someone put there: leave it alone
             link.symlink_to(Path(src), target_is_directory=True)
+
+    def _seed_onboarding(self) -> None:
+        """Mark onboarding's core_config step done in a new config dir.
+
+        Finishing that step through the API makes HA start config flows for cloud
+        services (Met weather, Google Translate, Radio Browser) that fail offline and
+        leave failed entries behind; everything else is still done through the API.
+        """
+        store = self.config_dir / ".storage" / "onboarding"
+        if store.exists():
+            return
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(
+            json.dumps(
+                {
+                    "version": 4,
+                    "minor_version": 1,
+                    "key": "onboarding",
+                    "data": {"done": ["core_config"]},
+                }
+            )
+        )
 
     def log_text(self) -> str:
         """Everything HA logged so far (empty before the first start)."""
@@ -265,7 +289,8 @@ class HassProcess:
                     f"hass exited with {self.proc and self.proc.returncode}:\n{self.tail()}"
                 )
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.url}/api/onboarding", timeout=2).status_code == 200:
+                # 401 once the HTTP server runs (the API needs a token).
+                if requests.get(f"{self.url}/api/", timeout=2).status_code in (200, 401):
                     return
             if time.monotonic() > deadline:
                 raise HassError(f"hass did not serve HTTP on {self.url} in time:\n{self.tail()}")
@@ -327,16 +352,18 @@ class HassProcess:
 
     # ------------------------------------------------------------------- auth
     def onboarded_steps(self) -> list[str]:
-        """Onboarding steps still to do (GET /api/onboarding, no auth needed)."""
-        steps = requests.get(f"{self.url}/api/onboarding", timeout=10).json()
-        return [step["step"] for step in steps if not step["done"]]
+        """Return the onboarding steps still to do (GET /api/onboarding, no auth)."""
+        resp = requests.get(f"{self.url}/api/onboarding", timeout=10)
+        if resp.status_code == 404:  # onboarding finished: HA no longer serves it
+            return []
+        _raise_for(resp, "onboarding status")
+        return [step["step"] for step in resp.json() if not step["done"]]
 
     def login(self, *, full_onboarding: bool = False) -> Tokens:
         """Create the owner through onboarding, or log in when it exists; return tokens.
 
-        With `full_onboarding` the core_config, analytics and integration steps are
-        finished too, so a browser lands on the dashboard (core_config makes HA start
-        config flows for a few cloud integrations, which fail offline; tests skip it).
+        With `full_onboarding` the remaining steps (analytics, integration) are finished
+        too, so a browser lands on the dashboard instead of the onboarding wizard.
         """
         todo = self.onboarded_steps()
         if "user" in todo:
@@ -482,6 +509,16 @@ class HassClient:
     async def __aexit__(self, *exc: object) -> None:
         """Close websocket and session."""
         await self.close()
+
+    async def reconnect(self) -> None:
+        """Drop all connections and open a new HTTP session (e.g. around a restart).
+
+        An open websocket keeps HA's HTTP server from shutting down for ~10 s.
+        """
+        await self.close()
+        self._pending.clear()
+        self._subscriptions.clear()
+        await self.__aenter__()
 
     async def close(self) -> None:
         """Close websocket and session; cancel the websocket reader."""
@@ -709,6 +746,17 @@ async def add_media_player_entry(
     if flow.get("step_id") != "camera":
         raise HassError(f"unexpected flow step: {flow}")
     return await client.flow_step(flow["flow_id"], {"source": source, "loop": loop})
+
+
+def log_records(text: str) -> list[str]:
+    """Split home-assistant.log into records (a timestamped line plus its traceback)."""
+    records: list[str] = []
+    for line in text.splitlines():
+        if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line) or not records:
+            records.append(line)
+        else:
+            records[-1] += "\n" + line
+    return records
 
 
 def find_clip(*names: str) -> Path | None:
