@@ -207,8 +207,8 @@ def _display(target: str | int) -> str:
 
 def _kind_of(target: str | int) -> str:
     """Return ``device``, ``network`` or ``file`` for a parsed source."""
-    if isinstance(target, int) or target.startswith("/dev/video"):
-        return "device"
+    if isinstance(target, int) or target.startswith("/dev/"):
+        return "device"  # /dev/videoN, /dev/v4l/by-id/... (V4L2)
     if _SCHEME_RE.match(target):
         return "network"
     return "file"
@@ -602,6 +602,7 @@ class FrameSource:
         self._state = SourceState(SourceStatus.STOPPED, None, time.monotonic())
         self._t0 = time.monotonic()
         self._streamed = False
+        self._failure_logged = False
         self._loop_offset = 0.0
         self.frames_decoded = 0
         self.frames_delivered = 0
@@ -687,12 +688,18 @@ class FrameSource:
         current = self._state
         if current.status == status and current.reason == reason:
             return
+        if self._stop.is_set() and status is not SourceStatus.STOPPED:
+            return  # a late report of the reader after stop(): STOPPED stays
         state = SourceState(status, reason, time.monotonic())
         self._state = state
-        if status == SourceStatus.FAILED:
-            _LOGGER.info("Camera %s failed: %s", self.display, reason)
+        if status is SourceStatus.FAILED and not self._failure_logged:
+            # Once per outage; the retries every <= max_backoff s go to debug.
+            self._failure_logged = True
+            _LOGGER.info("Camera %s failed: %s (retrying)", self.display, reason)
         else:
-            _LOGGER.debug("Camera %s is %s", self.display, status.value)
+            if status is SourceStatus.STREAMING:
+                self._failure_logged = False
+            _LOGGER.debug("Camera %s is %s (%s)", self.display, status.value, reason or "")
         if self._on_state is not None:
             try:
                 self._on_state(state)
@@ -746,7 +753,7 @@ class FrameSource:
             path = (
                 f"/dev/video{self._target}" if isinstance(self._target, int) else str(self._target)
             )
-            if not os.path.exists(path):
+            if not os.path.exists(path):  # unplugged: retried with backoff
                 raise _StreamLost(f"No such video device: {path}")
         if self._stop.is_set():
             raise _Stopped
