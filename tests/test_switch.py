@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
@@ -12,10 +13,9 @@ from homeassistant.const import (
     STATE_OFF,
     STATE_ON,
 )
-from homeassistant.core import HomeAssistant, ServiceCall, State
+from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import mock_restore_cache
 
 from custom_components.smart_play.vision.types import Occupancy, SourceStatus
 
@@ -84,11 +84,18 @@ async def test_available_without_camera(hass: HomeAssistant, pipelines: list[Fak
 
 @pytest.mark.parametrize("restored", [STATE_OFF, STATE_ON])
 async def test_restored_after_restart(
-    hass: HomeAssistant, pipelines: list[FakePipeline], restored: str
+    hass: HomeAssistant,
+    pipelines: list[FakePipeline],
+    restored: str,
+    hass_storage: dict[str, Any],
 ) -> None:
     """The last setting comes back after a restart and reaches the controller."""
-    mock_restore_cache(hass, [State(SWITCH, restored)])
     entry = make_entry(hass)
+    hass_storage[f"smart_play.{entry.entry_id}"] = {
+        "version": 1,
+        "key": f"smart_play.{entry.entry_id}",
+        "data": {"memo": None, "auto_pause": restored == STATE_ON},
+    }
     await async_setup(hass, entry)
     assert hass.states.get(SWITCH).state == restored
     assert entry.runtime_data.controller.auto_pause is (restored == STATE_ON)

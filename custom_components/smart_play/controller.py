@@ -211,6 +211,8 @@ class PlaybackController:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        # Write a pending delayed save now: a reload right after a change must see it.
+        await self._async_save()
         close = getattr(self.target, "async_close", None)
         if close is not None:
             await close()

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import RestoreEntity
 
 from .entity import SmartPlayEntity
 
@@ -27,11 +25,12 @@ async def async_setup_entry(
     async_add_entities([SmartPlayAutoPauseSwitch(entry.runtime_data)])
 
 
-class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity, RestoreEntity):
+class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity):
     """Turns automatic pause/resume on or off; occupancy keeps being reported.
 
-    The setting survives restarts through the restore cache (the controller
-    also persists it) and defaults to on.
+    The setting survives restarts: the controller saves it in its Store the
+    moment it changes (one source of truth; HA's restore cache is only written
+    every 15 minutes and could bring back an older value). Defaults to on.
     """
 
     # A primary control (not a config entity): it is what users flip, e.g.
@@ -51,17 +50,6 @@ class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity, RestoreEntity):
     def is_on(self) -> bool:
         """Return whether pause/resume is automatic."""
         return self.runtime.auto_pause
-
-    async def async_added_to_hass(self) -> None:
-        """Restore the last setting.
-
-        Without a restored state the controller's own persisted value stays
-        (on for a new entry).
-        """
-        await super().async_added_to_hass()
-        last_state = await self.async_get_last_state()
-        if last_state is not None and last_state.state in (STATE_ON, STATE_OFF):
-            self.runtime.auto_pause = last_state.state == STATE_ON
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Pause and resume playback automatically."""
