@@ -207,4 +207,6 @@ async def test_log_has_no_smart_play_errors_or_blocking_calls(hass_proc: HassPro
             or "Traceback" in rec
         )
     ]
-    assert not problems, "\n\n".join(p[:1500] for p in problems[:5])
+    assert not problems, f"{len(problems)} problem(s), first lines:\n" + "\n".join(
+        p.splitlines()[0][:400] for p in problems[:5]
+    )
