@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("custom_components") is None:
     sys.path.insert(0, str(ROOT))
 
-from custom_components.smart_play.vision._decode import iter_frames  # noqa: E402
 from custom_components.smart_play.vision.engine import (  # noqa: E402
     EngineConfig,
     OccupancyEngine,
 )
+from custom_components.smart_play.vision.source import iter_file_frames  # noqa: E402
 from custom_components.smart_play.vision.types import Occupancy, Transition  # noqa: E402
 
 LEAVE_SLACK = 1.0  # EMPTY must come within delay + this after a leave
@@ -98,7 +98,7 @@ def evaluate_clip(
     start = time.perf_counter()
     timeline: list[tuple[float, Occupancy]] = []
     transitions: list[Transition] = []
-    for frame in iter_frames(str(path), None):
+    for frame in iter_file_frames(str(path), None):
         result = engine.process(frame)
         timeline.append((result.t, result.state))
         if result.transition is not None:

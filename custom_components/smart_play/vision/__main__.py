@@ -13,6 +13,7 @@ possible unless ``--realtime``; live sources are always real time.
 from __future__ import annotations
 
 import argparse
+from collections import deque
 from collections.abc import Iterator
 from contextlib import suppress
 from fractions import Fraction
@@ -24,10 +25,10 @@ from typing import Any
 
 import av
 
-from ._decode import iter_frames
 from .engine import EngineConfig, OccupancyEngine
 from .render import annotate
-from .types import Frame, FrameResult, SourceError, Transition
+from .source import FrameSource, iter_file_frames
+from .types import Frame, FrameResult, SourceError, SourceState, SourceStatus, Transition
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,57 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _live_frames(source: str, fps: float | None) -> Iterator[Frame]:
-    """Frames of a live source through ``vision.source.FrameSource`` (if present)."""
-    try:
-        from .source import FrameSource, parse_source
-    except ImportError:
-        yield from _live_frames_av(source, fps)
-        return
-    parsed = parse_source(source)
-    frame_source = FrameSource(str(parsed), fps_cap=fps or 10.0, realtime=True)
+def _live_frames(source: str, fps: float | None, engine: OccupancyEngine, as_json: bool) -> Iterator[Frame]:
+    """Frames of a live source (device/URL) through :class:`FrameSource`.
+
+    When the source fails the engine goes UNKNOWN and the transition is printed.
+    """
+    states: deque[SourceState] = deque()
+    frame_source = FrameSource(source, fps_cap=fps or 10.0, realtime=True, on_state=states.append)
     frame_source.start()
     try:
         while True:
-            frame = frame_source.get(timeout=1.0)
+            frame = frame_source.get(timeout=0.5)
+            while states:
+                state = states.popleft()
+                if state.status is SourceStatus.FAILED:
+                    tr = engine.set_unknown(frame.pts if frame else 0.0, f"camera lost: {state.reason}")
+                    if tr is not None:
+                        _print_transition(tr, as_json)
+                elif state.status is SourceStatus.STOPPED:
+                    return
             if frame is not None:
                 yield frame
     finally:
         frame_source.stop()
-
-
-def _live_frames_av(source: str, fps: float | None) -> Iterator[Frame]:
-    """Minimal live reader with PyAV (used until vision.source exists)."""
-    options: dict[str, Any] = {}
-    target = source
-    fmt = None
-    if source.isdigit():
-        target, fmt = f"/dev/video{source}", "v4l2"
-    elif source.startswith("/dev/video"):
-        fmt = "v4l2"
-    elif source.startswith("rtsp://"):
-        options = {"rtsp_transport": "tcp"}
-    try:
-        container = av.open(target, format=fmt, options=options, timeout=10.0)
-    except (av.FFmpegError, OSError) as err:
-        raise SourceError("cannot_open", f"cannot open source: {type(err).__name__}") from None
-    min_step = 1.0 / fps if fps else 0.0
-    start: float | None = None
-    last: float | None = None
-    with container:
-        stream = container.streams.video[0]
-        for vframe in container.decode(stream):
-            wall = time.monotonic()
-            if vframe.pts is not None and stream.time_base is not None:
-                pts = float(vframe.pts * stream.time_base)
-            else:
-                pts = wall
-            start = pts if start is None else start
-            t = pts - start
-            if last is not None and min_step and t - last < min_step:
-                continue
-            last = t
-            yield Frame(vframe.to_ndarray(format="rgb24"), t, wall)
 
 
 class _VideoWriter:
@@ -157,12 +130,15 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     is_file = os.path.isfile(args.source)
+    live = args.source.isdigit() or args.source.startswith(("/dev/video", "rtsp://", "rtsps://", "http://", "https://"))
+    if not is_file and not live:
+        raise SourceError("cannot_open", f"no such file: {args.source}")
     frames: Iterator[Frame]
     if is_file:
-        frames = iter_frames(args.source, args.fps)
+        frames = iter_file_frames(args.source, args.fps)
         rate = min(args.fps, _file_rate(args.source)) if args.fps else _file_rate(args.source)
     else:
-        frames = _live_frames(args.source, args.fps)
+        frames = _live_frames(args.source, args.fps, engine, args.json)
         rate = args.fps or 10.0
     writer = _VideoWriter(args.annotate, rate) if args.annotate else None
     count = 0

@@ -35,6 +35,7 @@ from .motion import (
     Blob,
     MotionDetector,
     blob_to_box,
+    components,
     downscale_factor,
     downscale_gray,
     normalise,
@@ -205,10 +206,10 @@ class OccupancyEngine:
         height, width = image.shape[:2]
         scale = float(factor * CELL)
 
-        small, _mean = normalise(downscale_gray(image, factor))
+        small, mean = normalise(downscale_gray(image, factor))
         cells = cell_means(small)
         grid_h, grid_w = cells.shape
-        motion = self._motion.update(small)
+        motion = self._motion.update(small, mean)
         state = self._sm.state
         if self._reference.cells is None:
             self._reference.seed(cells, trusted=False)
@@ -316,6 +317,15 @@ class OccupancyEngine:
             if not self._at_edge(grid_w, grid_h):
                 return True, "still person", region
             return False, "", None
+        if fg is not None and self._reference.trusted:
+            # Back from UNKNOWN with a known empty room: whatever stands out is a person.
+            big = [b for b in components(fg) if b.cells >= 4]
+            if big:
+                union = big[0]
+                for blob in big[1:]:
+                    union = union.union(blob)
+                track.region = union
+                return True, "still person", union
         # Nobody was seen moving yet (start-up): micro-motion finds a seated person.
         last = track.last_motion
         if micro_blobs and (last is None or t - last > self._micro.lag):

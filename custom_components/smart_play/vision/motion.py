@@ -189,6 +189,7 @@ class MotionDetector:
 
     GLOBAL_SHARE = 0.6  # share of cells that marks a global change
     CALM_SHARE = 0.25  # the previous frame must have been below this
+    MEAN_JUMP = 0.12  # relative change of the mean brightness from one frame to the next
 
     def __init__(self) -> None:
         """Create an empty model; the first frame seeds it."""
@@ -198,6 +199,7 @@ class MotionDetector:
         self.cell_share = 0.2
         self.min_cells = 2
         self._last_share = 0.0
+        self._last_mean: float | None = None
 
     def configure(self, pixel_threshold: float, cell_share: float, min_cells: int) -> None:
         """Apply sensitivity-derived thresholds."""
@@ -209,14 +211,25 @@ class MotionDetector:
         """Forget the background."""
         self.background = None
         self._last_share = 0.0
+        self._last_mean = None
 
-    def update(self, small: np.ndarray) -> MotionResult:
-        """Feed one normalised small frame; returns motion of this frame."""
+    def update(self, small: np.ndarray, mean: float) -> MotionResult:
+        """Feed one normalised small frame and its raw mean; returns its motion.
+
+        A jump of the raw mean brightness by more than MEAN_JUMP between two
+        frames (light switched, exposure step; clipped highlights make such a
+        change non-uniform even after normalising) is a global change too.
+        """
         bg = self.background
+        last_mean, self._last_mean = self._last_mean, mean
         if bg is None or bg.shape != small.shape:
             self.background = small.copy()
             self._last_share = 0.0
             return MotionResult(0.0, [], False)
+        if last_mean is not None and abs(mean - last_mean) > self.MEAN_JUMP * max(last_mean, 4.0):
+            self.background = small.copy()
+            self._last_share = 1.0
+            return MotionResult(100.0, [], True)
         diff = np.abs(small - bg)
         mask = diff > self.pixel_threshold
         active = cell_fraction(mask) >= self.cell_share

@@ -1,0 +1,278 @@
+"""Occupancy engine on synthetic scenes (numpy-generated frames)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+
+from custom_components.smart_play.vision.engine import EngineConfig, OccupancyEngine
+from custom_components.smart_play.vision.motion import components
+from custom_components.smart_play.vision.types import Frame, FrameResult, Occupancy
+
+W, H = 320, 180
+FPS = 10.0
+BLOCK_W, BLOCK_H = 40, 90
+
+
+def _room(seed: int = 1) -> np.ndarray:
+    """A textured, static 'room' (smooth random pattern)."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(60, 200, size=(9, 16, 3)).astype(np.float32)
+    return np.kron(coarse, np.ones((20, 20, 1), dtype=np.float32)).astype(np.uint8)
+
+
+ROOM = _room()
+PERSON = np.zeros((BLOCK_H, BLOCK_W, 3), dtype=np.uint8)
+PERSON[:, :] = (30, 40, 160)
+PERSON[:25, 10:30] = (220, 180, 150)  # head
+
+
+def scene(x: int | None, y: int = 60, gain: float = 1.0, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """The room with the person block at x (None: nobody), brightness gain and noise."""
+    img = ROOM.astype(np.float32)
+    if x is not None:
+        x0, x1 = max(0, x), min(W, x + BLOCK_W)
+        if x1 > x0:
+            img[y : y + BLOCK_H, x0:x1] = PERSON[:, x0 - x : x1 - x]
+    img *= gain
+    if noise:
+        img += np.random.default_rng(seed).normal(0, noise, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def run(
+    engine: OccupancyEngine, positions: list[int | None], *, start: float = 0.0, **kwargs: float
+) -> list[FrameResult]:
+    """Feed one frame per position at FPS; returns the results."""
+    out = []
+    for i, x in enumerate(positions):
+        t = start + i / FPS
+        out.append(engine.process(Frame(scene(x, **kwargs), t, 0.0)))
+    return out
+
+
+def walk(x0: int, x1: int, frames: int) -> list[int | None]:
+    """Positions of a block moving from x0 to x1 in ``frames`` steps."""
+    return [round(x0 + (x1 - x0) * i / (frames - 1)) for i in range(frames)]
+
+
+def transitions(results: list[FrameResult]) -> list[tuple[float, Occupancy, str]]:
+    return [(r.t, r.state, r.transition.reason) for r in results if r.transition]
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "opencv"])
+def make_engine(request: pytest.FixtureRequest) -> Callable[..., OccupancyEngine]:
+    def factory(**kwargs: float) -> OccupancyEngine:
+        kwargs.setdefault("startup_quiet", 3.0)  # shorter start-up keeps the tests fast
+        return OccupancyEngine(EngineConfig(use_opencv=request.param, **kwargs))
+
+    return factory
+
+
+def settled_empty(engine: OccupancyEngine) -> float:
+    """Bring the engine to EMPTY on the empty room; returns the next stream time."""
+    quiet = max(engine.config.startup_quiet, engine.config.delay)
+    results = run(engine, [None] * int(quiet * FPS + 5))
+    assert engine.state is Occupancy.EMPTY
+    return results[-1].t + 1 / FPS
+
+
+def test_starts_unknown_and_waits_for_startup_quiet(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine(startup_quiet=10.0)
+    assert engine.state is Occupancy.UNKNOWN
+    results = run(engine, [None] * 120)
+    trs = transitions(results)
+    # A still person and an empty room look alike at start-up: no EMPTY before 10 s.
+    assert trs == [(pytest.approx(10.0), Occupancy.EMPTY, "no presence for 10.0 s")]
+    assert all(r.state is Occupancy.UNKNOWN for r in results if r.t < 10.0 - 1e-6)
+    assert all(r.countdown is None for r in results)
+
+
+def test_enter_stay_still_then_leave_through_edge(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine()
+    t0 = settled_empty(engine)
+    enter = walk(-BLOCK_W + 5, 140, 15)
+    still = [140] * 300  # 30 s without any movement
+    leave = walk(140, W + 5, 12)
+    gone = [None] * 40
+    results = run(engine, enter + still + leave + gone, start=t0)
+    trs = transitions(results)
+    assert [s for _, s, _ in trs] == [Occupancy.OCCUPIED, Occupancy.EMPTY]
+    assert t0 <= trs[0][0] <= t0 + 0.5  # within 0.5 s of the block coming into view
+    assert trs[0][2] == "motion"
+    # Present the whole time the block is in view, including 30 s standing still.
+    in_view = results[5 : len(enter) + len(still) + len(leave) - 1]
+    assert all(r.state is Occupancy.OCCUPIED for r in in_view)
+    still_results = results[len(enter) + 5 : len(enter) + len(still)]
+    assert all(r.presence and r.reason == "still person" for r in still_results)
+    box = still_results[-1].person_box
+    assert box is not None
+    x, _y, w, _h = box
+    assert x <= 140 + 10  # the box is on the person
+    assert x + w >= 140 + BLOCK_W - 10
+    # Left through the right edge: EMPTY after the delay (not later than delay + 1 s).
+    t_left = t0 + (len(enter) + len(still) + len(leave) - 1) / FPS
+    assert trs[1][2] == "left through edge"
+    assert t_left + 2.0 - 1e-6 <= trs[1][0] <= t_left + 3.0
+
+
+def test_countdown_runs_in_stream_time(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine(delay=3.0)
+    t0 = settled_empty(engine)
+    results = run(engine, walk(-BLOCK_W + 5, W + 5, 25) + [None] * 50, start=t0)
+    counting = [r for r in results if r.countdown is not None]
+    assert counting, "a countdown is shown before EMPTY"
+    first = counting[0]
+    for r in counting:
+        assert r.state is Occupancy.OCCUPIED
+        assert r.countdown == pytest.approx(first.countdown - (r.t - first.t), abs=1e-6)
+    empty = next(r for r in results if r.transition and r.state is Occupancy.EMPTY)
+    assert empty.t == pytest.approx(counting[-1].t + 1 / FPS)
+    assert empty.countdown is None
+
+
+def test_set_delay_applies_live(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine(delay=10.0)
+    t0 = settled_empty(engine)
+    results = run(engine, walk(-BLOCK_W + 5, W + 5, 25), start=t0)
+    engine.set_delay(1.0)
+    after = run(engine, [None] * 30, start=results[-1].t + 0.1)
+    empty = [r for r in after if r.transition]
+    assert empty
+    assert empty[0].t - results[-1].t <= 1.0 + 0.5
+
+
+def test_global_brightness_jump_is_not_presence(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine()
+    t0 = settled_empty(engine)
+    results = []
+    for i, gain in enumerate([1.0] * 5 + [1.6] * 20 + [0.5] * 20 + [1.0] * 20):
+        results.append(engine.process(Frame(scene(None, gain=gain), t0 + i / FPS, 0.0)))
+    assert all(r.state is Occupancy.EMPTY for r in results)
+    assert all(not r.motion_boxes for r in results)
+
+
+def test_brightness_jump_keeps_still_person(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine()
+    t0 = settled_empty(engine)
+    results = run(engine, walk(-BLOCK_W + 5, 140, 15) + [140] * 20, start=t0)
+    t1 = results[-1].t + 1 / FPS
+    for i, gain in enumerate([0.6] * 40 + [1.4] * 40):
+        r = engine.process(Frame(scene(140, gain=gain), t1 + i / FPS, 0.0))
+        assert r.state is Occupancy.OCCUPIED, f"lost the person at {r.t:.1f} s"
+
+
+def test_sensor_noise_is_not_presence(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine(sensitivity=10)
+    results = [engine.process(Frame(scene(None, noise=4.0, seed=i), i / FPS, 0.0)) for i in range(60)]
+    assert [r.state for r in results if r.transition] == [Occupancy.EMPTY]
+    assert all(not r.presence for r in results)
+
+
+def test_person_present_at_startup_who_moves_is_found(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine()
+    positions: list[int | None] = [140] * 20 + walk(140, 150, 5) + [150] * 50
+    results = run(engine, positions)
+    assert engine.state is Occupancy.OCCUPIED
+    assert all(r.state is not Occupancy.EMPTY for r in results)
+
+
+def test_sensitivity_changes_what_counts_as_motion() -> None:
+    def faint_entry(sensitivity: int) -> Occupancy:
+        engine = OccupancyEngine(
+            EngineConfig(sensitivity=sensitivity, use_opencv=False, startup_quiet=3.0)
+        )
+        t0 = settled_empty(engine)
+        for i, x in enumerate(walk(60, 200, 20)):
+            img = ROOM.astype(np.int16)
+            img[60:150, x : x + BLOCK_W] += 12  # low-contrast object
+            engine.process(Frame(np.clip(img, 0, 255).astype(np.uint8), t0 + i / FPS, 0.0))
+        return engine.state
+
+    assert faint_entry(10) is Occupancy.OCCUPIED
+    assert faint_entry(1) is Occupancy.EMPTY
+
+
+def test_set_unknown_and_recovery(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine()
+    t0 = settled_empty(engine)
+    run(engine, walk(-BLOCK_W + 5, 140, 15) + [140] * 10, start=t0)
+    assert engine.state is Occupancy.OCCUPIED
+    tr = engine.set_unknown(50.0, "camera lost")
+    assert tr is not None
+    assert (tr.state, tr.reason, tr.t) == (Occupancy.UNKNOWN, "camera lost", 50.0)
+    assert engine.set_unknown(51.0, "still lost") is None
+    # Camera back, person still sitting there: never EMPTY (the known empty room
+    # differs where the person sits).
+    results = run(engine, [140] * 150, start=60.0)
+    assert all(r.state is not Occupancy.EMPTY for r in results)
+    assert engine.state is Occupancy.OCCUPIED
+
+
+def test_decisions_depend_on_pts_not_wall_time(make_engine: Callable[..., OccupancyEngine]) -> None:
+    positions = [None] * 110 + walk(-BLOCK_W + 5, W + 5, 30) + [None] * 40
+
+    def frames(wall: Callable[[int], float]) -> Iterator[Frame]:
+        for i, x in enumerate(positions):
+            yield Frame(scene(x), i / FPS, wall(i))
+
+    fast = make_engine()
+    slow = make_engine()
+    a = [fast.process(f) for f in frames(lambda i: 0.001 * i)]
+    b = [slow.process(f) for f in frames(lambda i: 100.0 + 7.3 * i)]
+    assert transitions(a) == transitions(b)
+    assert [r.countdown for r in a] == [r.countdown for r in b]
+    assert len(transitions(a)) == 3
+
+
+def test_stream_time_jump_back_on_file_loop(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine()
+    t0 = settled_empty(engine)
+    run(engine, walk(-BLOCK_W + 5, 140, 15) + [140] * 20, start=t0)
+    # The file restarts at pts 0 while the person still stands there.
+    results = run(engine, [140] * 60, start=0.0)
+    assert all(r.state is Occupancy.OCCUPIED for r in results)
+
+
+def test_reset_forgets_and_relearns(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine()
+    settled_empty(engine)
+    engine.reset()
+    assert engine.state is Occupancy.UNKNOWN
+    results = run(engine, [None] * 5 + walk(-BLOCK_W + 5, 140, 10), start=20.0)
+    assert engine.state is Occupancy.OCCUPIED
+    assert transitions(results)[0][2] == "motion"
+
+
+def test_setters_clamp() -> None:
+    engine = OccupancyEngine(EngineConfig(delay=0.1, sensitivity=42, use_opencv=False))
+    assert engine.config.delay == 0.5
+    assert engine.config.sensitivity == 10
+    engine.set_delay(600)
+    engine.set_sensitivity(-3)
+    assert engine.config.delay == 60.0
+    assert engine.config.sensitivity == 1
+
+
+def test_use_opencv_false_never_loads_opencv_stage() -> None:
+    assert not OccupancyEngine(EngineConfig(use_opencv=False)).uses_opencv
+    assert OccupancyEngine(EngineConfig(use_opencv=None)).uses_opencv  # cv2 is installed in the venv
+
+
+def test_frame_size_change_relearns(make_engine: Callable[..., OccupancyEngine]) -> None:
+    engine = make_engine()
+    settled_empty(engine)
+    big = np.kron(ROOM, np.ones((2, 2, 1), dtype=np.uint8))
+    result = engine.process(Frame(big, 20.0, 0.0))
+    assert result.state is Occupancy.EMPTY  # a new size is not motion
+
+
+def test_components_are_8_connected() -> None:
+    grid = np.zeros((6, 8), dtype=bool)
+    grid[0:2, 0:2] = True
+    grid[2, 2] = True  # diagonal contact with the first blob
+    grid[4:6, 5:8] = True
+    blobs = sorted(components(grid), key=lambda b: b.x0)
+    assert [(b.x0, b.y0, b.x1, b.y1, b.cells) for b in blobs] == [(0, 0, 3, 3, 5), (5, 4, 8, 6, 6)]
