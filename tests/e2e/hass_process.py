@@ -176,13 +176,15 @@ class HassProcess:
         python: str | None = None,
         username: str = "demo",
         password: str = "demo1234",
+        env: Mapping[str, str] | None = None,
     ) -> None:
         """Describe the instance; nothing is started or written yet.
 
         `extra_config` is appended to the minimal configuration.yaml (default: HA's demo
         integration, which brings demo media players). `configuration` replaces the
         whole file (it may use `{host}` and `{port}`). `custom_components` maps folder
-        names to directories symlinked into `<config>/custom_components/`.
+        names to directories symlinked into `<config>/custom_components/`. `env` adds
+        environment variables for the process (e.g. Smart Play's Spotify URL overrides).
         """
         self.config_dir = Path(config_dir)
         self.port = port or free_port()
@@ -194,6 +196,7 @@ class HassProcess:
         self.python = python or venv_python()
         self.username = username
         self.password = password
+        self.env = dict(env or {})
         self.tokens: Tokens | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self._stdout: Any = None
@@ -273,6 +276,7 @@ class HassProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=str(self.config_dir),
+            env={**os.environ, **self.env},
             start_new_session=True,  # Ctrl-C in a terminal reaches our wrapper only
         )
         deadline = time.monotonic() + timeout
@@ -503,7 +507,13 @@ class HassClient:
 
     async def __aenter__(self) -> Self:
         """Open the HTTP session."""
-        self.session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {self.token}"})
+        self.session = aiohttp.ClientSession(
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                # Sent by HA's frontend; OAuth2 flows build their redirect URI from it.
+                "HA-Frontend-Base": self.url,
+            }
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
