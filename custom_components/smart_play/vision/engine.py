@@ -59,6 +59,7 @@ MIN_DELAY = 0.5
 MAX_DELAY = 60.0
 FACE_MAX_MOTION = 2.0  # % of cells moving above which the face check is skipped
 EDGE_BAND = 0.25  # the last motion's centre must lie in this outer share of the frame
+VERIFY = 1.0  # s of calm a start-up reference cell needs before motion there
 
 
 @dataclass
@@ -115,6 +116,12 @@ class OccupancyEngine:
         self._last_dt = 0.1
         self._face_until: float | None = None
         self._face_box: Box | None = None
+        # Start-up reference: per cell, stream time of the first motion seen.
+        # Cells that moved within VERIFY s of the start held something that
+        # left (a hole in the reference), so they cannot testify for presence.
+        self._first_motion: np.ndarray | None = None
+        self._ref_t0 = 0.0
+        self._still_box: Blob | None = None  # foreground where the person last stood still
         self.set_sensitivity(self.config.sensitivity)
 
     # ------------------------------------------------------------------ API
@@ -142,12 +149,13 @@ class OccupancyEngine:
             cell_share=0.25 - 0.01 * s,
             min_cells=4 if s <= 3 else (3 if s <= 7 else 2),
         )
-        self._reference.threshold = 15.0 - s  # 14 .. 5 on cell means
+        self._reference.threshold = 12.5 - 0.5 * s  # 12 .. 7.5 on cell means
         self._micro.threshold = 7.5 - 0.5 * s  # 7 .. 2.5 on cell means
 
     def set_unknown(self, t: float, reason: str) -> Transition | None:
         """Mark the camera as not streaming: UNKNOWN (never read as empty)."""
         self._track.reset()
+        self._still_box = None
         self._micro.reset()
         self._motion.reset()
         self._face_until = None
@@ -159,6 +167,7 @@ class OccupancyEngine:
         self._motion.reset()
         self._reference.reset()
         self._track.reset()
+        self._still_box = None
         self._micro.reset()
         if self._face is not None:
             self._face.reset()
@@ -194,6 +203,7 @@ class OccupancyEngine:
             self._motion.reset()
             self._reference.reset()
             self._track.reset()
+            self._still_box = None
             self._micro.reset()
         return self._factor
 
@@ -213,6 +223,15 @@ class OccupancyEngine:
         state = self._sm.state
         if self._reference.cells is None:
             self._reference.seed(cells, trusted=False)
+            self._first_motion = np.full(cells.shape, np.inf, dtype=np.float32)
+            self._ref_t0 = t
+        first = self._first_motion
+        if not self._reference.trusted and first is not None:
+            for blob in motion.blobs:  # whole boxes: uniform clothing hardly "moves"
+                part = first[
+                    max(0, blob.y0 - 1) : blob.y1 + 1, max(0, blob.x0 - 1) : blob.x1 + 1
+                ]
+                np.minimum(part, t, out=part)
 
         presence = False
         hold_only = False
@@ -300,11 +319,18 @@ class OccupancyEngine:
         if region is not None:
             in_fg = False
             fg_box: Blob | None = None
+            if fg is not None and not self._reference.trusted and self._first_motion is not None:
+                fg = fg & (self._first_motion - self._ref_t0 >= VERIFY)
             if fg is not None:
-                count, _total = blob_mask_share(fg, region)
-                in_fg = count >= 2
-                if in_fg:
-                    fg_box = touching_blobs(fg, region)
+                # Where motion was last seen, and where the person last stood still
+                # (small motion elsewhere must not make us forget a still person).
+                for area in (region, self._still_box):
+                    if area is not None and blob_mask_share(fg, area)[0] >= 2:
+                        in_fg = True
+                        fg_box = touching_blobs(fg, area)
+                        break
+                if fg_box is not None:
+                    self._still_box = fg_box
             if fg is not None and self._reference.trusted:
                 # The empty room is known: foreground where the person was decides.
                 if in_fg:
@@ -370,6 +396,7 @@ class OccupancyEngine:
             if transition is not None or global_change or not ref.trusted:
                 ref.seed(cells, trusted=True)
                 self._track.reset()
+                self._still_box = None
             elif not moving:
                 ref.learn(cells, 0.1)
         elif state is Occupancy.UNKNOWN and not ref.trusted and not moving and self._track.region is None:

@@ -176,6 +176,7 @@ class MotionResult:
     score: float  # % of cells in motion (0..100)
     blobs: list[Blob]  # significant moving regions, in cells
     global_change: bool  # most of the frame changed at once (lights/exposure)
+    cells: np.ndarray | None = None  # moving cells (after closing), when any moved
 
 
 class MotionDetector:
@@ -248,7 +249,7 @@ class MotionDetector:
         blobs = [
             b for b in components(closed) if b.cells >= self.min_cells and b.x1 - b.x0 >= 2 and b.y1 - b.y0 >= 2
         ]
-        return MotionResult(share * 100.0, blobs, False)
+        return MotionResult(share * 100.0, blobs, False, closed)
 
 
 def blob_to_box(blob: Blob, scale: float, frame_w: int, frame_h: int) -> Box:
