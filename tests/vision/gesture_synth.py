@@ -85,7 +85,10 @@ def swipe_path(
 ) -> list[tuple[float, float] | None]:
     """Straight path from ``start`` to ``end`` in ``frames`` steps (shares of the picture)."""
     return [
-        (start[0] + (end[0] - start[0]) * i / (frames - 1), start[1] + (end[1] - start[1]) * i / (frames - 1))
+        (
+            start[0] + (end[0] - start[0]) * i / (frames - 1),
+            start[1] + (end[1] - start[1]) * i / (frames - 1),
+        )
         for i in range(frames)
     ]
 

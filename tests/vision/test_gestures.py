@@ -33,7 +33,9 @@ ZONES = {
 }
 
 
-def run(detector: GestureDetector, frames: Iterable[tuple[np.ndarray, float]]) -> list[GestureEvent]:
+def run(
+    detector: GestureDetector, frames: Iterable[tuple[np.ndarray, float]]
+) -> list[GestureEvent]:
     events = []
     for image, t in frames:
         event = detector.process(image, t)
@@ -159,9 +161,11 @@ def test_time_jump_back_resets(desk: np.ndarray) -> None:
 def test_parse_zone() -> None:
     assert parse_zone("0.5, 0, 1, 0.5") == (0.5, 0.0, 1.0, 0.5)
     assert parse_zone([0, 0.5, 0.5, 1]) == (0.0, 0.5, 0.5, 1.0)
-    for bad in ("1,2,3", "0.5,0,0.4,0.5", "0,0,0.1,0.1", "a,b,c,d", "0,0,1.5,1", 7):
+    for bad in ("1,2,3", "0.5,0,0.4,0.5", "0,0,0.1,0.1", "a,b,c,d", "0,0,1.5,1"):
         with pytest.raises(ValueError):
             parse_zone(bad)
+    with pytest.raises(TypeError):
+        parse_zone(7)
 
 
 def test_moved_zone(desk: np.ndarray) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+import itertools
 import logging
 import time
 
@@ -87,7 +88,7 @@ def parse_zone(value: object) -> Zone:
     elif isinstance(value, (list, tuple)):
         parts = list(value)
     else:
-        raise ValueError("zone must be four numbers x0, y0, x1, y1")
+        raise TypeError("zone must be four numbers x0, y0, x1, y1")
     if len(parts) != 4:
         raise ValueError("zone must be four numbers x0, y0, x1, y1")
     try:
@@ -214,7 +215,14 @@ class GestureDetector:
         )
         fg = np.abs(zone - self._ref) > self.config.fg_threshold
         fg_share = float(fg.mean())
-        event = self._step(t, zone, fg, fg_share, zone_share, outside_share)
+        event = self._step(
+            t,
+            zone=zone,
+            fg=fg,
+            fg_share=fg_share,
+            zone_share=zone_share,
+            outside_share=outside_share,
+        )
         if event is not None:
             self.last_event = event
             self._blocked_until = t + self.config.refractory
@@ -249,6 +257,7 @@ class GestureDetector:
     def _step(
         self,
         t: float,
+        *,
         zone: np.ndarray,
         fg: np.ndarray,
         fg_share: float,
@@ -310,9 +319,7 @@ class GestureDetector:
             if ready and self._armed_since is None:
                 self._armed_since = t  # something starts moving in an empty, calm zone
             armed = (
-                ready
-                and self._armed_since is not None
-                and t - self._armed_since <= cfg.arm_time
+                ready and self._armed_since is not None and t - self._armed_since <= cfg.arm_time
             )
             if (
                 armed
@@ -349,7 +356,7 @@ class GestureDetector:
         self._empty_since = self._calm_since = None
 
     def _finish_swipe(self, stroke: _Stroke, t: float) -> GestureEvent | None:
-        """The hand left the zone: was its path a swipe?"""
+        """Decide, now that the hand left the zone, whether its path was a swipe."""
         self._stroke = None
         self._empty_since = self._calm_since = None
         motion = classify_swipe(stroke.points, self.config, duration=t - stroke.start)
@@ -379,12 +386,10 @@ def _solidity(mask: np.ndarray) -> float:
 
 
 def _touches_border(mask: np.ndarray, band: float) -> bool:
-    """True when ``mask`` has pixels in the outer ``band`` (share) of its rectangle."""
+    """Tell whether ``mask`` has pixels in the outer ``band`` (share) of its rectangle."""
     h, w = mask.shape
     by, bx = max(1, round(h * band)), max(1, round(w * band))
-    return bool(
-        mask[:by].any() or mask[-by:].any() or mask[:, :bx].any() or mask[:, -bx:].any()
-    )
+    return bool(mask[:by].any() or mask[-by:].any() or mask[:, :bx].any() or mask[:, -bx:].any())
 
 
 def classify_swipe(
@@ -416,7 +421,7 @@ def classify_swipe(
         return None
     if abs(travel) < config.min_travel:
         return None
-    steps = [b[axis] - a[axis] for a, b in zip(points, points[1:], strict=False)]
+    steps = [b[axis] - a[axis] for a, b in itertools.pairwise(points)]
     moving = [s for s in steps if abs(s) > 0.01]
     if not moving:
         return None
