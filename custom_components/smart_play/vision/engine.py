@@ -150,7 +150,7 @@ class OccupancyEngine:
             min_cells=4 if s <= 3 else (3 if s <= 7 else 2),
         )
         self._reference.threshold = 12.5 - 0.5 * s  # 12 .. 7.5 on cell means
-        self._micro.threshold = 7.5 - 0.5 * s  # 7 .. 2.5 on cell means
+        self._micro.threshold = 7.0 - 0.5 * s  # 6.5 .. 2 on cell means
 
     def set_unknown(self, t: float, reason: str) -> Transition | None:
         """Mark the camera as not streaming: UNKNOWN (never read as empty)."""
@@ -246,11 +246,9 @@ class OccupancyEngine:
             self._track.moved(t, union)
             presence, reason, person = True, "motion", union
 
-        micro_blobs = self._micro.update(t, cells)
-        fg, _share = self._reference.foreground(cells)
-
+        self._micro.push(t, cells)
         if not presence and state is not Occupancy.EMPTY:
-            presence, reason, person = self._still_person(t, fg, micro_blobs, grid_w, grid_h)
+            presence, reason, person = self._still_person(t, cells, grid_w, grid_h)
 
         if not presence and self._face is not None and state is not Occupancy.EMPTY:
             face_box = self._confirm_face(t, image, motion.score)
@@ -308,12 +306,12 @@ class OccupancyEngine:
     def _still_person(
         self,
         t: float,
-        fg: np.ndarray | None,
-        micro_blobs: list[Blob],
+        cells: np.ndarray,
         grid_w: int,
         grid_h: int,
     ) -> tuple[bool, str, Blob | None]:
         """Evidence for a person who does not move right now."""
+        fg, _share = self._reference.foreground(cells)
         track = self._track
         region = track.region
         if region is not None:
@@ -354,7 +352,8 @@ class OccupancyEngine:
                 return True, "still person", union
         # Nobody was seen moving yet (start-up): micro-motion finds a seated person.
         last = track.last_motion
-        if micro_blobs and (last is None or t - last > self._micro.lag):
+        micro_blobs = self._micro.changes(t, cells) if last is None or t - last > self._micro.lag else []
+        if micro_blobs:
             union = micro_blobs[0]
             for blob in micro_blobs[1:]:
                 union = union.union(blob)

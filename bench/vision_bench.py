@@ -1,0 +1,248 @@
+"""Benchmark of the occupancy engine (run by hand, not in CI).
+
+    python bench/vision_bench.py [CLIP.mp4] [--frames 300] [--memory-frames 10000]
+
+Frames are decoded once and kept in memory at 640x360 and 1280x720, then:
+
+* motion: downscale + normalise + motion stage, per frame;
+* presence confirmation: one OpenCV Haar face check (it runs at most 2x/s);
+* whole pipeline: ``OccupancyEngine.process`` numpy-only and with OpenCV
+  (face checks amortised as they happen: low motion, <= 2 Hz);
+* decode: decoding the same frames from an H.264 stream with PyAV
+  (including the RGB conversion the pipeline needs);
+* memory over 10,000 frames, and 8 sources at 5 fps on one core.
+
+Targets: pipeline < 3 ms/frame at 640x360 (10 fps under 3 % of a core),
+pipeline < 25 % of decode, flat memory, 8 x 5 fps < 1 core.
+"""
+
+from __future__ import annotations
+
+import argparse
+from fractions import Fraction
+import gc
+import importlib.util
+import io
+from pathlib import Path
+import sys
+import time
+
+import av
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if importlib.util.find_spec("custom_components") is None:
+    sys.path.insert(0, str(ROOT))
+
+from custom_components.smart_play.vision.engine import (  # noqa: E402
+    EngineConfig,
+    OccupancyEngine,
+)
+from custom_components.smart_play.vision.motion import (  # noqa: E402
+    MotionDetector,
+    components,
+    downscale_factor,
+    downscale_gray,
+    normalise,
+)
+from custom_components.smart_play.vision.presence import (  # noqa: E402
+    FaceConfirmer,
+    SceneReference,
+    cell_means,
+    opencv,
+)
+from custom_components.smart_play.vision.types import Frame  # noqa: E402
+
+DEFAULT_CLIP = ROOT / "tests" / "data" / "one-by-one-person-detection.mp4"
+
+
+def load_frames(path: Path, size: tuple[int, int], count: int, skip: int = 0) -> list[np.ndarray]:
+    """Decode ``count`` frames (after ``skip``) scaled to ``size`` (w, h)."""
+    out: list[np.ndarray] = []
+    with av.open(str(path)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index < skip:
+                continue
+            out.append(frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray())
+            if len(out) >= count:
+                break
+    return out
+
+
+def h264(frames: list[np.ndarray], fps: int = 10) -> bytes:
+    """Encode frames to an in-memory H.264 MP4 (veryfast, CRF 23, like a camera stream)."""
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width = frames[0].shape[1]
+        stream.height = frames[0].shape[0]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "23", "preset": "veryfast", "g": str(fps * 2)}
+        for index, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = index
+            frame.time_base = Fraction(1, fps)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buf.getvalue()
+
+
+def time_decode(data: bytes) -> tuple[float, int]:
+    """CPU seconds per frame to decode (PyAV defaults, threads counted) + RGB conversion."""
+    start = time.process_time()
+    count = 0
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            frame.to_ndarray(format="rgb24")
+            count += 1
+    return (time.process_time() - start) / max(count, 1), count
+
+
+def per_frame(fn, frames: list[np.ndarray], repeat: int = 1) -> float:
+    """Mean CPU seconds per call of ``fn(index, image)``."""
+    gc.collect()
+    start = time.process_time()
+    n = 0
+    for _ in range(repeat):
+        for index, image in enumerate(frames):
+            fn(index, image)
+            n += 1
+    return (time.process_time() - start) / n
+
+
+def bench_size(frames: list[np.ndarray], fps: float) -> dict[str, float]:
+    """All per-frame costs for one frame size (seconds)."""
+    height, width = frames[0].shape[:2]
+    factor = downscale_factor(height, width)
+    res: dict[str, float] = {}
+    res["downscale"] = per_frame(lambda i, im: normalise(downscale_gray(im, factor)), frames)
+    motion = MotionDetector()
+    res["motion"] = per_frame(lambda i, im: motion.update(*normalise(downscale_gray(im, factor))), frames)
+
+    def run_engine(use_opencv: bool) -> float:
+        engine = OccupancyEngine(EngineConfig(use_opencv=use_opencv))
+        # Warm up (the first frames allocate the models).
+        for index, image in enumerate(frames[:20]):
+            engine.process(Frame(image, index / fps, 0.0))
+        base = 20 / fps
+        return per_frame(lambda i, im: engine.process(Frame(im, base + i / fps, 0.0)), frames)
+
+    res["pipeline_numpy"] = run_engine(False)
+    cv2 = opencv()
+    if cv2 is not None:
+        res["pipeline_opencv"] = run_engine(True)
+        face = FaceConfirmer(cv2)
+        res["face_check"] = per_frame(lambda i, im: face.detect(float(i), im), frames[:60])
+    # Still-person check of the numpy path (reference foreground + components).
+    cells = [cell_means(normalise(downscale_gray(im, factor))[0]) for im in frames]
+    ref = SceneReference()
+    ref.seed(cells[0], trusted=True)
+
+    def still_check(i: int, _im: np.ndarray) -> None:
+        fg, _share = ref.foreground(cells[i])
+        if fg is not None:
+            components(fg)
+
+    res["presence_numpy"] = per_frame(still_check, frames)
+    res["decode"], _ = time_decode(h264(frames, int(fps)))
+    return res
+
+
+def rss_mib() -> float:
+    """Resident set size of this process in MiB (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_memory(frames: list[np.ndarray], total: int, fps: float) -> list[tuple[int, float]]:
+    """RSS after every 2,000 of ``total`` frames through one engine."""
+    engine = OccupancyEngine(EngineConfig())
+    points: list[tuple[int, float]] = []
+    for index in range(total):
+        engine.process(Frame(frames[index % len(frames)], index / fps, 0.0))
+        if index % 2000 == 1999:
+            gc.collect()
+            points.append((index + 1, rss_mib()))
+    return points
+
+
+def bench_eight_sources(frames: list[np.ndarray], seconds: int = 10) -> float:
+    """CPU share of one core for 8 engines analysing 5 fps each (engine only)."""
+    engines = [OccupancyEngine(EngineConfig()) for _ in range(8)]
+    start_cpu = time.process_time()
+    for tick in range(seconds * 5):
+        t = tick / 5.0
+        for k, engine in enumerate(engines):
+            engine.process(Frame(frames[(tick * 2 + k * 37) % len(frames)], t, 0.0))
+    return (time.process_time() - start_cpu) / seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description="Occupancy engine benchmark")
+    parser.add_argument("clip", nargs="?", type=Path, default=DEFAULT_CLIP)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--memory-frames", type=int, default=10000)
+    args = parser.parse_args(argv)
+    fps = 10.0
+    print(f"clip {args.clip.name}, {args.frames} frames from 20 s in (people moving and standing)")
+    results: dict[str, dict[str, float]] = {}
+    cache: dict[str, list[np.ndarray]] = {}
+    for size in ((640, 360), (1280, 720)):
+        frames = load_frames(args.clip, size, args.frames, skip=200)
+        cache[f"{size[0]}x{size[1]}"] = frames
+        results[f"{size[0]}x{size[1]}"] = bench_size(frames, fps)
+    print(f"\n{'ms per frame':28s} {'640x360':>10s} {'1280x720':>10s}")
+    keys = [
+        "downscale",
+        "motion",
+        "presence_numpy",
+        "face_check",
+        "pipeline_numpy",
+        "pipeline_opencv",
+        "decode",
+    ]
+    labels = {
+        "downscale": "downscale+normalise",
+        "motion": "motion stage (incl. downscale)",
+        "presence_numpy": "still-person check (numpy)",
+        "face_check": "face check (1 run, <=2 Hz)",
+        "pipeline_numpy": "whole pipeline, numpy only",
+        "pipeline_opencv": "whole pipeline, with OpenCV",
+        "decode": "H.264 decode + RGB (PyAV)",
+    }
+    for key in keys:
+        row = [results[s].get(key) for s in results]
+        cells = " ".join(f"{v * 1000:10.3f}" if v is not None else f"{'-':>10s}" for v in row)
+        print(f"{labels[key]:28s} {cells}")
+    print()
+    for name, res in results.items():
+        dec = res["decode"]
+        for key in ("pipeline_numpy", "pipeline_opencv"):
+            if key in res:
+                print(
+                    f"{name} {key}: {res[key] / dec * 100:5.1f} % of decode; at 10 fps "
+                    f"{res[key] * 10 * 100:4.2f} % of one core"
+                )
+    print()
+    points = bench_memory(cache["640x360"], args.memory_frames, fps)
+    print("memory (RSS MiB) after frames: " + ", ".join(f"{n}: {m:.1f}" for n, m in points))
+    if len(points) >= 2:
+        print(f"growth from {points[0][0]} to {points[-1][0]} frames: {points[-1][1] - points[0][1]:+.1f} MiB")
+    share = bench_eight_sources(cache["640x360"])
+    dec = results["640x360"]["decode"]
+    print(
+        f"8 sources x 5 fps at 640x360: engines use {share * 100:.1f} % of one core"
+        f" (+ decoding 40 frames/s: {(share + 40 * dec) * 100:.1f} %)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
