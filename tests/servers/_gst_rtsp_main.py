@@ -10,6 +10,7 @@ PyGObject and GStreamer from Debian), so it uses nothing from the venv.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -43,6 +44,16 @@ def main() -> int:
     loop = GLib.MainLoop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
+    parent = os.getppid()
+
+    def orphaned() -> bool:
+        """Quit when the test process that started us is gone (no orphaned servers)."""
+        if os.getppid() != parent:
+            loop.quit()
+            return False
+        return True
+
+    GLib.timeout_add(500, orphaned)
     loop.run()
     return 0
 

@@ -240,3 +240,23 @@ class MjpegServer:
         """Stop the server."""
         with contextlib.suppress(Exception):
             self.stop()
+
+
+def main() -> None:
+    """Serve a clip until Ctrl-C: ``python -m tests.servers.mjpeg_server CLIP [--port N]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve a clip as MJPEG over HTTP on 127.0.0.1")
+    parser.add_argument("clip")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--fps", type=float, default=10.0)
+    args = parser.parse_args()
+    with MjpegServer(args.clip, args.port, fps=args.fps) as server:
+        print(server.url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -239,3 +239,23 @@ def _clean_env() -> dict[str, str]:
     env.pop("VIRTUAL_ENV", None)
     env["GST_DEBUG"] = env.get("GST_DEBUG", "0")
     return env
+
+
+def main() -> None:
+    """Serve a clip until Ctrl-C: ``python -m tests.servers.rtsp_server CLIP [--port N]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve a clip (looped) over RTSP on 127.0.0.1")
+    parser.add_argument("clip")
+    parser.add_argument("--port", type=int, default=8554)
+    parser.add_argument("--mount", default="/cam")
+    args = parser.parse_args()
+    with RtspServer(args.clip, args.port, mount=args.mount, loop_seconds=3600) as server:
+        print(server.url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while server.running:
+                time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()
