@@ -99,16 +99,10 @@ class OccupancyEngine:
         self._reference = SceneReference()
         self._track = PersonTrack()
         self._micro = MicroMotion()
+        # OpenCV is imported and the cascade loaded on first use, in the thread
+        # that calls process(): constructing the engine never blocks (HA loop).
         self._face: FaceConfirmer | None = None
-        if self.config.use_opencv is not False:
-            cv2 = opencv()
-            if cv2 is not None:
-                try:
-                    self._face = FaceConfirmer(cv2)
-                except (RuntimeError, AttributeError) as err:
-                    _LOGGER.debug("OpenCV face check unavailable: %s", err)
-            elif self.config.use_opencv:
-                _LOGGER.warning("OpenCV requested but cv2 does not import; using numpy only")
+        self._face_tried = self.config.use_opencv is False
         self._sm = OccupancyStateMachine(self.config.delay, self.config.startup_quiet)
         self._factor: int | None = None
         self._shape: tuple[int, int] | None = None
@@ -132,8 +126,23 @@ class OccupancyEngine:
 
     @property
     def uses_opencv(self) -> bool:
-        """Whether the OpenCV confirmation stage is active."""
-        return self._face is not None
+        """Whether the OpenCV confirmation stage is active (loads it if needed; blocking)."""
+        return self._face_stage() is not None
+
+    def _face_stage(self) -> FaceConfirmer | None:
+        """Return the OpenCV face check, created on first use (None: numpy only)."""
+        if not self._face_tried:
+            self._face_tried = True
+            cv2 = opencv()
+            if cv2 is None:
+                if self.config.use_opencv:
+                    _LOGGER.warning("OpenCV requested but cv2 does not import; using numpy only")
+            else:
+                try:
+                    self._face = FaceConfirmer(cv2)
+                except (RuntimeError, AttributeError) as err:
+                    _LOGGER.debug("OpenCV face check unavailable: %s", err)
+        return self._face
 
     def set_delay(self, seconds: float) -> None:
         """Change the absence delay (takes effect on the next frame)."""
@@ -250,7 +259,7 @@ class OccupancyEngine:
         if not presence and state is not Occupancy.EMPTY:
             presence, reason, person = self._still_person(t, cells, grid_w, grid_h)
 
-        if not presence and self._face is not None and state is not Occupancy.EMPTY:
+        if not presence and state is not Occupancy.EMPTY and self._face_stage() is not None:
             face_box = self._confirm_face(t, image, motion.score)
             if face_box is not None:
                 presence, hold_only, reason, person_box = True, True, "face", face_box
