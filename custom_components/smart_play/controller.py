@@ -18,7 +18,7 @@ Rules (what a user notices):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -64,6 +64,8 @@ MAX_RATE_LIMIT_WAIT: Final = 900.0
 #: A pause older than this is not resumed: coming back the next morning should not
 #: start last night's music.
 MAX_MEMO_AGE: Final = 4 * 3600.0
+#: Volume change of one volume gesture, in percentage points (Spotify).
+GESTURE_VOLUME_STEP: Final = 10
 
 
 class SkipReason(StrEnum):
@@ -369,6 +371,70 @@ class PlaybackController:
         if generation != self._generation:
             _LOGGER.info("Occupancy changed during the rate-limit wait: %s dropped", action)
             return False
+        return True
+
+    # -- gestures and personal playlists ----------------------------------------------
+
+    async def async_on_gesture(self, gesture: str) -> bool:
+        """Carry out a gesture; returns True when the player accepted it.
+
+        ``gesture`` is one of ``play_pause``, ``next_track``, ``previous_track``,
+        ``volume_up``, ``volume_down``. Gestures are immediate: a rate limit drops the gesture instead of waiting,
+        and failures are logged once per streak, like pause/resume failures.
+        """
+        if self._closed:
+            return False
+        commands: dict[str, Callable[[], Awaitable[None]]] = {
+            "play_pause": self.target.async_toggle,
+            "next_track": self.target.async_next,
+            "previous_track": self.target.async_previous,
+            "volume_up": lambda: self.target.async_volume_step(GESTURE_VOLUME_STEP),
+            "volume_down": lambda: self.target.async_volume_step(-GESTURE_VOLUME_STEP),
+        }
+        command = commands.get(str(gesture))
+        if command is None:
+            raise ValueError(f"unknown gesture {gesture!r}")
+        try:
+            await command()
+        except RateLimited as err:
+            _LOGGER.info("Gesture %s dropped: rate limited for %.0f s", gesture, err.retry_after)
+            return False
+        except NoActiveDevice:
+            _LOGGER.info("Gesture %s ignored: nothing is active on the player", gesture)
+            return False
+        except PlayerError as err:
+            self._async_report(err, f"carry out gesture {gesture}")
+            return False
+        self._async_recovered()
+        self._async_record("gesture", None, gesture=gesture)
+        return True
+
+    async def async_play_for_person(self, name: str, media_id: str) -> bool:
+        """Start ``media_id`` for ``name`` who sat down, unless something is playing.
+
+        Never interrupts playing music; returns True when playback was started.
+        """
+        if self._closed:
+            return False
+        async with self._lock:
+            try:
+                playback = await self.target.async_get_playback()
+                if playback is not None and playback.is_playing:
+                    _LOGGER.debug("%s sat down, music is already playing: left alone", name)
+                    return False
+                await self.target.async_play_media(media_id)
+            except (RateLimited, NoActiveDevice) as err:
+                _LOGGER.info("Could not start %s's playlist: %s", name, err)
+                return False
+            except PlayerError as err:
+                self._async_report(err, f"start {name}'s playlist")
+                return False
+            # What was paused before is superseded by the new playback.
+            if self._memo is not None:
+                self._memo = None
+                await self._async_save()
+        self._async_recovered()
+        self._async_record("person_playlist", None, person=name, media_id=media_id)
         return True
 
     # -- reporting --------------------------------------------------------------------

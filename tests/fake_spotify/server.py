@@ -6,7 +6,8 @@ Reproduces what Smart Play relies on, with Spotify's real status codes and error
   a revoked refresh token answers 400 ``invalid_grant``.
 * ``GET /v1/me``, ``GET /v1/me/player`` (204 and an empty body without an active device),
   ``GET /v1/me/player/devices``, ``PUT /v1/me/player`` (transfer),
-  ``PUT /v1/me/player/pause``, ``PUT /v1/me/player/play``.
+  ``PUT /v1/me/player/pause``, ``PUT /v1/me/player/play``, ``POST /v1/me/player/next``,
+  ``POST /v1/me/player/previous``, ``PUT /v1/me/player/volume?volume_percent=``.
 * Progress advances in real time while playing (and moves on to the next track of the
   context at the end of a track).
 * 401 "The access token expired", 403 ``PREMIUM_REQUIRED`` for player commands of a free
@@ -175,6 +176,9 @@ class FakeSpotify:
         app.router.add_put("/v1/me/player", self._transfer)
         app.router.add_put("/v1/me/player/pause", self._pause)
         app.router.add_put("/v1/me/player/play", self._play)
+        app.router.add_post("/v1/me/player/next", self._next)
+        app.router.add_post("/v1/me/player/previous", self._previous)
+        app.router.add_put("/v1/me/player/volume", self._volume)
         self._runner = web.AppRunner(
             app, handle_signals=False, shutdown_timeout=0.5, access_log=None
         )
@@ -616,6 +620,50 @@ class FakeSpotify:
         self._freeze(True)
         if "position_ms" in body:
             self.user_seek(int(body["position_ms"]))
+        return web.Response(status=204)
+
+    async def _next(self, request: web.Request) -> web.Response:
+        return self._skip(request, +1)
+
+    async def _previous(self, request: web.Request) -> web.Response:
+        return self._skip(request, -1)
+
+    def _skip(self, request: web.Request, step: int) -> web.Response:
+        """Next/previous track of the context (wrapping around); progress starts at 0."""
+        if (denied := self._command_guard(request)) is not None:
+            return denied
+        device_id = self._target_device(request)
+        if isinstance(device_id, web.Response):
+            return device_id
+        if self.playback is None or (device_id and device_id != self.playback.device_id):
+            return _error(404, "Player command failed: No active device found", "NO_ACTIVE_DEVICE")
+        self._advance()
+        pb = self.playback
+        tracks = CONTEXTS.get(pb.context_uri or "", [pb.item_uri])
+        index = tracks.index(pb.item_uri) if pb.item_uri in tracks else 0
+        pb.item_uri = tracks[(index + step) % len(tracks)]
+        pb.progress_ms = 0
+        pb.anchor = time.monotonic()
+        return web.Response(status=204)
+
+    async def _volume(self, request: web.Request) -> web.Response:
+        if (denied := self._command_guard(request)) is not None:
+            return denied
+        device_id = self._target_device(request)
+        if isinstance(device_id, web.Response):
+            return device_id
+        try:
+            volume = int(request.query["volume_percent"])
+        except (KeyError, ValueError):
+            return _error(400, "Required parameter volume_percent missing")
+        if not 0 <= volume <= 100:
+            return _error(400, "Invalid volume_percent")
+        if self.playback is None and device_id is None:
+            return _error(404, "Player command failed: No active device found", "NO_ACTIVE_DEVICE")
+        device = self._device(device_id or (self.playback.device_id if self.playback else None))
+        if device is None:
+            return _error(404, "Device not found")
+        device["volume_percent"] = volume
         return web.Response(status=204)
 
     def _start(self, device_id: str | None, body: dict[str, Any]) -> web.Response:

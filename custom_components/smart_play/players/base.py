@@ -138,6 +138,32 @@ class PlaybackTarget(ABC):
         paused, on the remembered device. Returns the state after resuming when known.
         """
 
+    # Optional remote-control commands (gestures, personal playlists). Targets that
+    # cannot do one raise PlayerError("not supported").
+
+    async def async_toggle(self) -> None:
+        """Pause when playing, play when paused (play/pause gesture)."""
+        raise PlayerError("not supported")
+
+    async def async_next(self) -> None:
+        """Skip to the next track."""
+        raise PlayerError("not supported")
+
+    async def async_previous(self) -> None:
+        """Go back to the previous track."""
+        raise PlayerError("not supported")
+
+    async def async_volume_step(self, delta: int) -> None:
+        """Change the volume by ``delta`` percentage points (negative: quieter)."""
+        raise PlayerError("not supported")
+
+    async def async_play_media(self, media_id: str, media_type: str | None = None) -> None:
+        """Start playing ``media_id`` (a Spotify context URI or a media content id).
+
+        Plays on the active device, else on the last used one.
+        """
+        raise PlayerError("not supported")
+
     def diagnostics(self) -> dict[str, Any]:
         """Return target details for diagnostics (no secrets)."""
         return {"kind": self.kind}

@@ -23,8 +23,13 @@ from homeassistant.components.media_player import (
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_FRIENDLY_NAME,
+    SERVICE_MEDIA_NEXT_TRACK,
     SERVICE_MEDIA_PAUSE,
     SERVICE_MEDIA_PLAY,
+    SERVICE_MEDIA_PLAY_PAUSE,
+    SERVICE_MEDIA_PREVIOUS_TRACK,
+    SERVICE_VOLUME_DOWN,
+    SERVICE_VOLUME_UP,
 )
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceNotFound
@@ -42,6 +47,8 @@ from .base import (
 )
 
 MEDIA_PLAYER_DOMAIN: Final = "media_player"
+SERVICE_PLAY_MEDIA: Final = "play_media"
+DEFAULT_MEDIA_TYPE: Final = "music"
 STATE_TIMEOUT: Final = 5.0  # seconds to wait for the entity to report the new state
 _PLAYING_STATES: Final = frozenset({MediaPlayerState.PLAYING, MediaPlayerState.BUFFERING})
 _PAUSED_STATES: Final = frozenset({MediaPlayerState.PAUSED})
@@ -116,6 +123,33 @@ class MediaPlayerTarget(PlaybackTarget):
         state = await self._async_wait_for(_PLAYING_STATES)
         return playback_from_state(state)
 
+    async def async_toggle(self) -> None:
+        """Call ``media_player.media_play_pause``."""
+        await self._async_call_service(SERVICE_MEDIA_PLAY_PAUSE)
+
+    async def async_next(self) -> None:
+        """Call ``media_player.media_next_track``."""
+        await self._async_call_service(SERVICE_MEDIA_NEXT_TRACK)
+
+    async def async_previous(self) -> None:
+        """Call ``media_player.media_previous_track``."""
+        await self._async_call_service(SERVICE_MEDIA_PREVIOUS_TRACK)
+
+    async def async_volume_step(self, delta: int) -> None:
+        """Call ``media_player.volume_up`` / ``volume_down`` (the player's own step)."""
+        if delta:
+            await self._async_call_service(SERVICE_VOLUME_UP if delta > 0 else SERVICE_VOLUME_DOWN)
+
+    async def async_play_media(self, media_id: str, media_type: str | None = None) -> None:
+        """Call ``media_player.play_media`` with ``media_id`` (type defaults to music)."""
+        await self._async_call_service(
+            SERVICE_PLAY_MEDIA,
+            {
+                "media_content_id": media_id,
+                "media_content_type": media_type or DEFAULT_MEDIA_TYPE,
+            },
+        )
+
     def diagnostics(self) -> dict[str, Any]:
         """Return target details for diagnostics."""
         state = self.hass.states.get(self.entity_id)
@@ -127,7 +161,9 @@ class MediaPlayerTarget(PlaybackTarget):
             "last_status": self.last_status,
         }
 
-    async def _async_call_service(self, service: str) -> None:
+    async def _async_call_service(
+        self, service: str, data: dict[str, Any] | None = None
+    ) -> None:
         state = self.hass.states.get(self.entity_id)
         if state is None or state.state in ("unavailable", "unknown"):
             self.last_status = f"{service}: entity unavailable"
@@ -137,7 +173,7 @@ class MediaPlayerTarget(PlaybackTarget):
             await self.hass.services.async_call(
                 MEDIA_PLAYER_DOMAIN,
                 service,
-                {ATTR_ENTITY_ID: self.entity_id},
+                {ATTR_ENTITY_ID: self.entity_id, **(data or {})},
                 blocking=True,
             )
         except ServiceNotFound as err:

@@ -195,6 +195,7 @@ class SpotifyTarget(PlaybackTarget):
         self._blocked_until = 0.0  # time.monotonic(); no request before this
         self.request_count = 0  # HTTP requests sent to the Web API (not the token endpoint)
         self.last_status: str | None = None  # "ok" or the last error, for diagnostics
+        self.last_device_id: str | None = None  # device of the last playback seen
 
     # -- public API -------------------------------------------------------------------
 
@@ -214,11 +215,92 @@ class SpotifyTarget(PlaybackTarget):
 
     async def async_get_playback(self) -> Playback | None:
         """Return the current playback (``GET /me/player``); None when no device is active."""
+        return parse_playback(await self._async_player_state())
+
+    async def _async_player_state(self) -> dict[str, Any] | None:
+        """Return the raw ``GET /me/player`` body (None: nothing active)."""
         data = await self._async_call(
             "GET /me/player",
             lambda sp: sp.current_playback(additional_types="episode"),
         )
-        return parse_playback(data)
+        if data and (device_id := (data.get("device") or {}).get("id")):
+            self.last_device_id = device_id
+        return data or None
+
+    # -- remote control (gestures, personal playlists) --------------------------------
+
+    async def async_toggle(self) -> None:
+        """Pause when playing, resume when paused (one ``GET`` plus one command)."""
+        playback = await self.async_get_playback()
+        if playback is None:
+            raise NoActiveDevice("nothing is active on Spotify")
+        device_id = playback.device_id
+        try:
+            if playback.is_playing:
+                await self._async_call(
+                    "PUT /me/player/pause", lambda sp: sp.pause_playback(device_id=device_id)
+                )
+            else:
+                await self._async_call(
+                    "PUT /me/player/play", lambda sp: sp.start_playback(device_id=device_id)
+                )
+        except _RestrictionViolated as err:
+            raise PlayerError(f"Spotify refused play/pause: {err}") from None
+
+    async def async_next(self) -> None:
+        """Skip to the next track (``POST /me/player/next``)."""
+        await self._async_skip("next", lambda sp: sp.next_track())
+
+    async def async_previous(self) -> None:
+        """Go back to the previous track (``POST /me/player/previous``)."""
+        await self._async_skip("previous", lambda sp: sp.previous_track())
+
+    async def _async_skip(self, which: str, func: Callable[[spotipy.Spotify], Any]) -> None:
+        try:
+            await self._async_call(f"POST /me/player/{which}", func)
+        except _RestrictionViolated as err:
+            raise PlayerError(f"Spotify refused {which}: {err}") from None
+
+    async def async_volume_step(self, delta: int) -> None:
+        """Change the volume by ``delta`` points (``GET /me/player`` + ``PUT .../volume``)."""
+        data = await self._async_player_state()
+        device = (data or {}).get("device") or {}
+        if not data or device.get("volume_percent") is None:
+            raise NoActiveDevice("no active device with a volume")
+        volume = min(100, max(0, int(device["volume_percent"]) + int(delta)))
+        device_id = device.get("id")
+        try:
+            await self._async_call(
+                "PUT /me/player/volume", lambda sp: sp.volume(volume, device_id=device_id)
+            )
+        except _RestrictionViolated as err:
+            raise PlayerError(f"Spotify refused the volume change: {err}") from None
+
+    async def async_play_media(self, media_id: str, media_type: str | None = None) -> None:
+        """Start a context (playlist/album/artist URI) or a track URI.
+
+        Plays on the active device, else on the last device Smart Play saw playing,
+        else on the first device Spotify lists.
+        """
+        playback = await self.async_get_playback()
+        device_id = playback.device_id if playback is not None else self.last_device_id
+        if device_id is None:
+            data = await self._async_call("GET /me/player/devices", lambda sp: sp.devices())
+            devices = (data or {}).get("devices") or []
+            if not devices:
+                raise NoActiveDevice("Spotify lists no device to play on")
+            device_id = devices[0].get("id")
+        if media_id.startswith("spotify:track:"):
+            uris, context = [media_id], None
+        else:
+            uris, context = None, media_id
+        try:
+            await self._async_call(
+                "PUT /me/player/play",
+                lambda sp: sp.start_playback(device_id=device_id, context_uri=context, uris=uris),
+            )
+        except _RestrictionViolated as err:
+            raise PlayerError(f"Spotify refused to play {media_id}: {err}") from None
 
     async def async_pause(self, playback: Playback) -> Playback | None:
         """Pause on the playing device, then read back the exact paused position."""
