@@ -48,6 +48,8 @@ _LOGGER = logging.getLogger(__name__)
 Zone = tuple[float, float, float, float]  # x0, y0, x1, y1 as shares of width/height
 DEFAULT_ZONE: Zone = (0.5, 0.0, 1.0, 0.5)  # top right quarter of the picture
 MIN_ZONE_SIDE = 0.15  # a zone narrower/lower than this share of the picture is refused
+ZONE_COLOUR = (80, 190, 255)  # light blue outline of the gesture zone on the tracking view
+OVERLAY_SECONDS = 2.0  # a recognised gesture is shown this long on the tracking view
 
 
 class Gesture(StrEnum):
@@ -492,6 +494,31 @@ class GestureAnalyzer:
     def zone(self) -> Zone:
         """The zone in use (or about to be)."""
         return self._pending_zone or self.detector.config.zone
+
+    def draw(self, image: np.ndarray, result: FrameResult | None) -> None:
+        """Tracking view: the zone outline and, for 2 s, the recognised gesture."""
+        if not self._enabled:
+            return
+        from . import render  # drawing only happens while watched
+
+        height, width = image.shape[:2]
+        x0, y0, x1, y1 = self.zone
+        box = (
+            round(x0 * width),
+            round(y0 * height),
+            round((x1 - x0) * width),
+            round((y1 - y0) * height),
+        )
+        render.draw_box(image, box, ZONE_COLOUR, max(1, round(min(width, height) / 360)))
+        event = self.detector.last_event
+        now = self.detector._last_t
+        if event is None or now is None or not 0 <= now - event.t <= OVERLAY_SECONDS:
+            return
+        scale = max(1, min(width, height) // 180)
+        text = f"gesture: {GESTURE_LABELS[event.gesture]}"
+        render.draw_text(
+            image, text, box[0] + 3 * scale, box[1] + 3 * scale, ZONE_COLOUR, scale=scale
+        )
 
     def __call__(self, frame: Frame, result: FrameResult) -> None:
         """Analyse one frame (pipeline thread)."""
