@@ -19,7 +19,9 @@ from tests.servers.rtsp_server import RtspServer, ensure_installed
 DATA = Path(__file__).parent.parent / "data"
 REAL_CLIP = DATA / "one-by-one-person-detection.mp4"
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("socket_enabled")]
+# Generous timeout: the first test's setup may apt-install gst-rtsp-server (ensure_installed);
+# the tests themselves finish in seconds.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("socket_enabled")]
 
 
 @pytest.fixture(scope="module")
