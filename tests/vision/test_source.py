@@ -339,6 +339,23 @@ def test_missing_device_fails_and_backs_off() -> None:
     assert statuses.count(SourceStatus.FAILED) == 2
 
 
+def test_backoff_is_capped() -> None:
+    failures: list[float] = []
+
+    def record(state: SourceState) -> None:
+        if state.status is SourceStatus.FAILED:
+            failures.append(state.since)
+
+    src = FrameSource(f"rtsp://127.0.0.1:{closed_port()}/x", max_backoff=0.25, on_state=record)
+    src.start()
+    try:
+        assert wait_for(lambda: len(failures) >= 5, 3.0)
+    finally:
+        src.stop()
+    gaps = np.diff(failures)
+    assert gaps.max() < 0.6  # never the 1, 2, 4 s of an uncapped backoff
+
+
 @pytest.mark.parametrize("mode", ["streaming", "offline_blocked", "backoff", "connecting"])
 def test_stop_joins_within_a_second(clip: Path, mode: str) -> None:
     baseline = threading.active_count()

@@ -708,7 +708,8 @@ class FrameSource:
 
     def _run(self) -> None:
         """Reader thread: connect, stream, back off and retry until stopped."""
-        backoff = 1.0
+        first_backoff = min(1.0, self.max_backoff)
+        backoff = first_backoff
         self._loop_offset = 0.0
         try:
             while not self._stop.is_set():
@@ -731,7 +732,7 @@ class FrameSource:
                 if self._stop.is_set():
                     break
                 if streamed:
-                    backoff = 1.0
+                    backoff = first_backoff
                 self._set_state(SourceStatus.FAILED, reason)
                 self.reconnects += 1
                 if self._stop.wait(backoff):
