@@ -276,3 +276,21 @@ def test_components_are_8_connected() -> None:
     grid[4:6, 5:8] = True
     blobs = sorted(components(grid), key=lambda b: b.x0)
     assert [(b.x0, b.y0, b.x1, b.y1, b.cells) for b in blobs] == [(0, 0, 3, 3, 5), (5, 4, 8, 6, 6)]
+
+
+def test_hands_moving_at_the_bottom_edge_are_not_someone_leaving(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
+    # Desk webcam after a restart: the person already sits there (touching the
+    # bottom edge); only the hands move at the bottom edge, then everything is still.
+    engine = make_engine()
+    y = H - BLOCK_H
+    results = []
+    for i in range(260):
+        img = scene(140, y=y)
+        if 20 <= i < 35:  # typing for 1.5 s
+            hx = 135 + (i % 2) * 14
+            img[H - 18 :, hx : hx + 30] = (230, 190, 160)
+        results.append(engine.process(Frame(img, i / FPS, 0.0)))
+    assert engine.state is Occupancy.OCCUPIED
+    assert all(r.state is not Occupancy.EMPTY for r in results)

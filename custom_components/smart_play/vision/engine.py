@@ -60,6 +60,7 @@ MAX_DELAY = 60.0
 FACE_MAX_MOTION = 2.0  # % of cells moving above which the face check is skipped
 EDGE_BAND = 0.25  # the last motion's centre must lie in this outer share of the frame
 VERIFY = 1.0  # s of calm a start-up reference cell needs before motion there
+HEADING = 1.0  # cells the motion must have moved towards a border to count as leaving
 
 
 @dataclass
@@ -298,18 +299,24 @@ class OccupancyEngine:
 
     # -------------------------------------------------------------- helpers
     def _at_edge(self, grid_w: int, grid_h: int) -> bool:
-        """Tell whether the last motion ended at the frame border (walked out)."""
+        """Tell whether the last motion ended at the frame border, heading out.
+
+        The last moving region must touch a border, have its centre in the
+        outer EDGE_BAND on that side, and have moved towards that border over
+        the last second (hands typing at the bottom edge do not "leave").
+        """
         track = self._track
         last = track.last
         if last is None or not track.at_edge(grid_w, grid_h):
             return False
         cx = (last.x0 + last.x1) / 2.0
         cy = (last.y0 + last.y1) / 2.0
+        dx, dy = track.heading()
         return (
-            (last.x0 <= 0 and cx < grid_w * EDGE_BAND)
-            or (last.x1 >= grid_w and cx > grid_w * (1 - EDGE_BAND))
-            or (last.y0 <= 0 and cy < grid_h * EDGE_BAND)
-            or (last.y1 >= grid_h and cy > grid_h * (1 - EDGE_BAND))
+            (last.x0 <= 0 and cx < grid_w * EDGE_BAND and dx <= -HEADING)
+            or (last.x1 >= grid_w and cx > grid_w * (1 - EDGE_BAND) and dx >= HEADING)
+            or (last.y0 <= 0 and cy < grid_h * EDGE_BAND and dy <= -HEADING)
+            or (last.y1 >= grid_h and cy > grid_h * (1 - EDGE_BAND) and dy >= HEADING)
         )
 
     def _still_person(

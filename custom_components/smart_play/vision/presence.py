@@ -146,6 +146,16 @@ class PersonTrack:
             return False
         return b.x0 <= 0 or b.y0 <= 0 or b.x1 >= grid_w or b.y1 >= grid_h
 
+    def heading(self) -> tuple[float, float]:
+        """Centroid displacement (dx, dy) in cells over the last WINDOW of motion."""
+        if len(self._recent) < 2:
+            return 0.0, 0.0
+        first = self._recent[0][1]
+        last = self._recent[-1][1]
+        dx = (last.x0 + last.x1 - first.x0 - first.x1) / 2.0
+        dy = (last.y0 + last.y1 - first.y0 - first.y1) / 2.0
+        return dx, dy
+
     def shift(self, delta: float) -> None:
         """Move stored times by ``delta``."""
         self._recent = deque((t + delta, b) for t, b in self._recent)
