@@ -294,3 +294,20 @@ def test_hands_moving_at_the_bottom_edge_are_not_someone_leaving(
         results.append(engine.process(Frame(img, i / FPS, 0.0)))
     assert engine.state is Occupancy.OCCUPIED
     assert all(r.state is not Occupancy.EMPTY for r in results)
+
+
+def test_leaving_through_a_door_inside_the_picture(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
+    # The empty room is known: someone walks in, stands, then disappears
+    # through a door in the middle of the picture (not through a frame edge).
+    engine = make_engine()
+    t0 = settled_empty(engine)
+    positions: list[int | None] = walk(-BLOCK_W + 5, 140, 15) + [140] * 40
+    results = run(engine, positions + [None] * 40, start=t0)
+    gone_at = t0 + len(positions) / FPS
+    assert all(r.state is Occupancy.OCCUPIED for r in results[5 : len(positions)])
+    empty = [r for r in results if r.transition and r.state is Occupancy.EMPTY]
+    assert empty, "the person left: EMPTY after the delay"
+    assert gone_at + 2.0 - 1e-6 <= empty[0].t <= gone_at + 3.0
+    assert empty[0].reason == "no presence for 2.0 s"
