@@ -38,9 +38,10 @@ class SourceState:
 class Frame:
     """One decoded frame.
 
-    image: HxWx3 uint8 RGB. pts: stream time in seconds (monotonic within one
-    source session; file sources restart at 0 on loop so consumers must accept a
-    jump back). wall: time.monotonic() when the frame was decoded.
+    image: HxWx3 uint8 RGB. pts: stream time in seconds, never going back: files
+    count from their first frame and keep increasing across loops; live sources
+    use seconds since the source was started (steady across reconnects).
+    wall: time.monotonic() when the frame was decoded.
     """
 
     image: np.ndarray
