@@ -311,3 +311,37 @@ def test_leaving_through_a_door_inside_the_picture(
     assert empty, "the person left: EMPTY after the delay"
     assert gone_at + 2.0 - 1e-6 <= empty[0].t <= gone_at + 3.0
     assert empty[0].reason == "no presence for 2.0 s"
+
+
+def test_a_thing_left_behind_does_not_hold_the_room_forever(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
+    engine = make_engine(still_timeout=20.0)
+    t0 = settled_empty(engine)
+    enter = walk(-BLOCK_W + 5, 140, 15)
+    # A perfectly static object (no micro-motion at all) stays where it stopped.
+    results = run(engine, enter + [140] * 300, start=t0)
+    empty = [r for r in results if r.transition and r.state is Occupancy.EMPTY]
+    stopped = t0 + (len(enter) - 1) / FPS
+    assert len(empty) == 1
+    assert empty[0].reason == "no movement for 20 s"
+    assert stopped + 20.0 + 2.0 - 0.2 <= empty[0].t <= stopped + 20.0 + 2.0 + 1.0
+    countdown = [r.countdown for r in results if r.countdown is not None]
+    assert countdown
+    assert max(countdown) > 1.5  # a normal countdown precedes it
+
+
+def test_a_breathing_still_person_is_held_past_the_still_timeout(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
+    engine = make_engine(still_timeout=20.0)
+    t0 = settled_empty(engine)
+    enter = walk(-BLOCK_W + 5, 140, 15)
+    results = run(engine, enter, start=t0)
+    t1 = results[-1].t + 1 / FPS
+    for i in range(400):
+        img = scene(140)
+        if (i // 15) % 2:  # shoulders rise and fall every 1.5 s (small, local change)
+            img[60:70, 140:180] = np.clip(img[60:70, 140:180].astype(int) + 25, 0, 255)
+        r = engine.process(Frame(img, t1 + i / FPS, 0.0))
+        assert r.state is Occupancy.OCCUPIED, f"lost the person at {r.t:.1f} s"

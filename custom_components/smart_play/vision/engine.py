@@ -71,6 +71,7 @@ class EngineConfig:
     sensitivity: int = 5  # 1 (least) .. 10 (most sensitive)
     use_opencv: bool | None = None  # None: use OpenCV stages when cv2 imports
     startup_quiet: float = 10.0  # seconds without evidence before EMPTY while UNKNOWN
+    still_timeout: float = 300.0  # a "still person" that shows no movement at all this long is a thing
 
 
 def clamp_delay(seconds: float) -> float:
@@ -117,6 +118,7 @@ class OccupancyEngine:
         self._first_motion: np.ndarray | None = None
         self._ref_t0 = 0.0
         self._still_box: Blob | None = None  # foreground where the person last stood still
+        self._last_alive: float | None = None  # stream time of the last motion/micro-motion
         self.set_sensitivity(self.config.sensitivity)
 
     # ------------------------------------------------------------------ API
@@ -166,6 +168,7 @@ class OccupancyEngine:
         """Mark the camera as not streaming: UNKNOWN (never read as empty)."""
         self._track.reset()
         self._still_box = None
+        self._last_alive = None
         self._micro.reset()
         self._motion.reset()
         self._face_until = None
@@ -178,6 +181,7 @@ class OccupancyEngine:
         self._reference.reset()
         self._track.reset()
         self._still_box = None
+        self._last_alive = None
         self._micro.reset()
         if self._face is not None:
             self._face.reset()
@@ -214,6 +218,7 @@ class OccupancyEngine:
             self._reference.reset()
             self._track.reset()
             self._still_box = None
+            self._last_alive = None
             self._micro.reset()
         return self._factor
 
@@ -257,16 +262,23 @@ class OccupancyEngine:
             presence, reason, person = True, "motion", union
 
         self._micro.push(t, cells)
-        if not presence and state is not Occupancy.EMPTY:
+        stale_reason: str | None = None
+        if presence:
+            self._last_alive = t
+        elif state is not Occupancy.EMPTY:
             presence, reason, person = self._still_person(t, cells, grid_w, grid_h)
+            if presence:
+                presence, stale_reason = self._check_alive(t, cells)
+                if not presence:
+                    person = None
 
         if not presence and state is not Occupancy.EMPTY and self._face_stage() is not None:
             face_box = self._confirm_face(t, image, motion.score)
             if face_box is not None:
                 presence, hold_only, reason, person_box = True, True, "face", face_box
 
-        empty_reason = None
-        if not presence and self._track.region is not None:
+        empty_reason = stale_reason
+        if not presence and empty_reason is None and self._track.region is not None:
             empty_reason = "left through edge" if self._at_edge(grid_w, grid_h) else None
 
         if hold_only and state is not Occupancy.OCCUPIED:
@@ -377,6 +389,22 @@ class OccupancyEngine:
             return True, "still person", union
         return False, "", None
 
+    def _check_alive(self, t: float, cells: np.ndarray) -> tuple[bool, str | None]:
+        """Drop "still person" evidence that never moved for ``still_timeout`` s.
+
+        A person, however still, shows some motion or micro-motion every few
+        seconds (breathing, small shifts; at most 1.4 s apart on the clips).
+        A bag or a moved chair left where the person stood never does: after
+        ``still_timeout`` s it no longer keeps the room occupied.
+        """
+        if self._micro.changes(t, cells):
+            self._last_alive = t
+        if self._last_alive is None:
+            self._last_alive = t
+        if t - self._last_alive <= self.config.still_timeout:
+            return True, None
+        return False, f"no movement for {self.config.still_timeout:.0f} s"
+
     def _confirm_face(self, t: float, image: np.ndarray, motion_score: float) -> Box | None:
         """Run (rate-limited) the face check; returns a person box or None."""
         face = self._face
@@ -412,6 +440,7 @@ class OccupancyEngine:
                 ref.seed(cells, trusted=True)
                 self._track.reset()
                 self._still_box = None
+                self._last_alive = None
             elif not moving:
                 ref.learn(cells, 0.1)
         elif state is Occupancy.UNKNOWN and not ref.trusted and not moving and self._track.region is None:
