@@ -1,26 +1,37 @@
 """Occupancy engine: frames in, OCCUPIED / EMPTY / UNKNOWN decisions out.
 
-Pipeline per frame (all on a ~160x90 grayscale copy, numpy only):
+Pipeline per frame (all on a ~160x90 copy of the green channel, numpy only):
 
-1. downscale + normalise by the global mean (exposure/lights do not count);
+1. downscale (4-tap block average) + normalise by the global mean, so
+   exposure and light changes do not count as differences;
 2. motion: running background, difference, threshold, 5x5-pixel cells,
-   closing, connected components -> motion boxes; a sudden change of most of
-   the picture is treated as a global brightness change, not as a person;
+   closing, connected components -> motion boxes and score; a jump of the
+   mean brightness, or most of the picture changing at once after a calm
+   frame, is a global change (lights, auto-exposure), not a person;
 3. still-person evidence when nothing moves (see :mod:`.presence`):
-   foreground against the empty-room reference inside the region where the
-   person was last seen moving, memory of that region (a person whose motion
-   ended inside the picture is still there, one whose motion ended at the
-   frame border walked out), micro-motion at start-up, and, only when OpenCV
+   foreground against the empty-room reference (learned only while EMPTY)
+   where the person was last seen moving or last stood still; memory of that
+   region when no learned reference fits (a person whose motion ended inside
+   the picture is still there, one whose motion ended at a frame border while
+   heading out walked out); micro-motion at start-up; and, only when OpenCV
    imports, a Haar face check at <= 2 Hz and low motion that can hold (never
-   create) presence;
-4. the state machine of :mod:`.occupancy`, driven by frame pts only.
+   create) presence. A "still person" that shows no movement at all for
+   ``still_timeout`` s (default 5 min) is taken for a thing left behind;
+4. the state machine of :mod:`.occupancy`, driven by frame pts only, so
+   offline processing and real time give identical decisions.
 
-Start-up: the engine starts UNKNOWN and does not know what the empty room
-looks like. Any motion or micro-motion makes it OCCUPIED at once. Without any
-evidence it says EMPTY only after ``startup_quiet`` seconds (default 10 s,
-at least ``delay``), because a perfectly still person and an empty room look
-the same before anyone moved; a false "empty" would pause the music under a
-person's nose. The same applies after :meth:`OccupancyEngine.set_unknown`.
+Start-up (no empty-room reference yet): the engine starts UNKNOWN. Motion, or
+clustered micro-motion (a seated person breathing, blinking), makes it
+OCCUPIED at once. Without any evidence it says EMPTY only after
+``startup_quiet`` seconds (default 10 s, at least ``delay``): a perfectly still
+person and an empty room look the same before anyone moved, and a false
+"empty" would pause the music under someone's nose. The first frame serves as
+a provisional reference that can only add evidence (cells people moved out of
+in the first second are ignored, so people leaving at start-up leave no
+"ghost"); leaving is then recognised by the edge rule. After the first EMPTY
+the reference is learned from the empty room. The same start-up rules apply
+after :meth:`OccupancyEngine.set_unknown`, except that a learned reference is
+kept: whatever stands out against it when the camera returns is a person.
 """
 
 from __future__ import annotations
