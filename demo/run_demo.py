@@ -106,7 +106,9 @@ def dashboard_config(entities: list[dict[str, Any]], player: str) -> dict[str, A
     controls = by_domain.get("switch", []) + by_domain.get("number", [])
     if status:
         cards.append({"type": "entities", "title": "Occupancy", "entities": status})
-    cards.append({"type": "media-control", "entity": player})
+    # A tile, not a media-control card: the latter loads the demo player's cover art
+    # from the internet through HA, which hangs offline and starves the camera stream.
+    cards.append({"type": "tile", "entity": player, "name": "Music (demo player)"})
     if controls:
         cards.append({"type": "entities", "title": "Smart Play", "entities": controls})
     return {
@@ -138,6 +140,17 @@ async def ensure_dashboard(client: HassClient, config: dict[str, Any]) -> None:
 async def configure(hass: HassProcess, source: str, player: str) -> list[dict[str, Any]]:
     """Set Smart Play and its dashboard up; return the entry's entities."""
     async with hass.client() as client:
+        # What onboarding's location step would store (see HassProcess._seed_onboarding).
+        await client.ws_command(
+            {
+                "type": "config/core/update",
+                "location_name": "Smart Play demo",
+                "country": "US",
+                "currency": "USD",
+                "unit_system": "metric",
+                "time_zone": "UTC",
+            }
+        )
         entry = await smart_play_entry(client, source, player)
         deadline = time.monotonic() + 30
         entities: list[dict[str, Any]] = []

@@ -60,8 +60,23 @@ await page.waitForURL((u) => !u.pathname.startsWith("/auth/"), { timeout: 30000 
 await settle();
 
 // 2. The Smart Play dashboard: occupancy, tracking view camera, media player, controls.
-await page.goto(`${url}/smart-play/smart-play`);
-await settle(6000);
+// The live view is an MJPEG stream that ends when the first frame is late (HA stops a
+// still-image stream on an empty frame), so reload the page until a frame shows.
+const cameraImage = page.locator('img[src*="/api/camera_proxy"]').first();
+let frameWidth = 0;
+for (let attempt = 0; attempt < 4 && !frameWidth; attempt++) {
+  await page.goto(`${url}/smart-play/smart-play`);
+  for (let i = 0; i < 15; i++) {
+    await page.waitForTimeout(1000);
+    frameWidth = (await cameraImage.count())
+      ? await cameraImage.evaluate((img) => img.naturalWidth).catch(() => 0)
+      : 0;
+    const occupied = await page.getByText("Detected", { exact: true }).count();
+    if (frameWidth && occupied) break;
+  }
+}
+console.log(`tracking view: ${frameWidth ? `${frameWidth} px wide` : "no frame"}`);
+await page.waitForTimeout(1000);
 await shot("02-dashboard");
 
 // 3. The integration page with the configured entry.
