@@ -345,3 +345,20 @@ def test_a_breathing_still_person_is_held_past_the_still_timeout(
             img[60:70, 140:180] = np.clip(img[60:70, 140:180].astype(int) + 25, 0, 255)
         r = engine.process(Frame(img, t1 + i / FPS, 0.0))
         assert r.state is Occupancy.OCCUPIED, f"lost the person at {r.t:.1f} s"
+
+
+@pytest.mark.parametrize("shape", [(4, 6, 3), (12, 700, 3), (480, 640, 4), (1080, 1920, 3)])
+def test_odd_frame_shapes_are_handled(shape: tuple[int, int, int]) -> None:
+    engine = OccupancyEngine(EngineConfig(use_opencv=False))
+    rng = np.random.default_rng(3)
+    for i in range(5):
+        image = np.full(shape, 90, dtype=np.uint8)
+        if i >= 3:
+            image[: shape[0] // 2, : shape[1] // 2] = rng.integers(0, 255, size=(shape[0] // 2, shape[1] // 2, shape[2]))
+        result = engine.process(Frame(image, i / FPS, 0.0))
+        assert 0.0 <= result.motion_score <= 100.0
+        for x, y, w, h in result.motion_boxes:
+            assert 0 <= x < shape[1]
+            assert 0 <= y < shape[0]
+            assert x + w <= shape[1]
+            assert y + h <= shape[0]

@@ -85,6 +85,12 @@ class EngineConfig:
     still_timeout: float = 300.0  # a "still person" that shows no movement at all this long is a thing
 
 
+def _shrink(box: Box, fx: int, fy: int) -> Box:
+    """Map a box of an enlarged frame back to the original frame."""
+    x, y, w, h = box
+    return (x // fx, y // fy, max(1, w // fx), max(1, h // fy))
+
+
 def clamp_delay(seconds: float) -> float:
     """Clamp an absence delay to the supported range."""
     return min(MAX_DELAY, max(MIN_DELAY, float(seconds)))
@@ -237,6 +243,12 @@ class OccupancyEngine:
         """Analyse one frame; returns what was seen and the (new) state."""
         t = float(frame.pts)
         image = frame.image
+        reps_y = reps_x = 1
+        if image.shape[0] < 2 * CELL or image.shape[1] < 2 * CELL:
+            # Too small to analyse (broken stream?): enlarge, so it is still handled.
+            reps_y = -(-2 * CELL // image.shape[0])
+            reps_x = -(-2 * CELL // image.shape[1])
+            image = np.repeat(np.repeat(image, reps_y, axis=0), reps_x, axis=1)
         self._check_time(t)
         factor = self._geometry(image)
         height, width = image.shape[:2]
@@ -308,12 +320,16 @@ class OccupancyEngine:
             person_box = blob_to_box(person, scale, width, height)
         if new_state is Occupancy.EMPTY:
             person_box = None
+        motion_boxes = [blob_to_box(b, scale, width, height) for b in motion.blobs]
+        if reps_y > 1 or reps_x > 1:
+            motion_boxes = [_shrink(b, reps_x, reps_y) for b in motion_boxes]
+            person_box = _shrink(person_box, reps_x, reps_y) if person_box else None
         return FrameResult(
             t=t,
             state=new_state,
             presence=presence,
             motion_score=motion.score,
-            motion_boxes=[blob_to_box(b, scale, width, height) for b in motion.blobs],
+            motion_boxes=motion_boxes,
             person_box=person_box,
             countdown=countdown,
             transition=transition,

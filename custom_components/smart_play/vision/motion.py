@@ -19,8 +19,12 @@ TARGET_PIXELS = 160 * 90
 CELL = 5  # cell edge in pixels of the small image
 
 def downscale_factor(height: int, width: int) -> int:
-    """Integer factor that brings a frame to about 160x90 (area preserving)."""
-    return max(1, round((height * width / TARGET_PIXELS) ** 0.5))
+    """Integer factor that brings a frame to about 160x90 (area preserving).
+
+    Never so large that fewer than 2x2 cells remain (tiny or very thin frames).
+    """
+    factor = max(1, round((height * width / TARGET_PIXELS) ** 0.5))
+    return max(1, min(factor, height // (2 * CELL), width // (2 * CELL)))
 
 
 def downscale_gray(image: np.ndarray, factor: int) -> np.ndarray:
