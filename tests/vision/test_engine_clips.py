@@ -106,3 +106,17 @@ def test_short_delay_pauses_after_people_left_at_start(use_opencv: bool) -> None
     assert rep.leave_delays[0] is not None
     assert rep.leave_delays[0] <= 0.5 + 1.0
     assert rep.transitions[-1].state is Occupancy.EMPTY
+
+
+@pytest.mark.parametrize("fps", [10.0, 5.0])
+def test_one_by_one_at_reduced_analysis_rate(fps: float) -> None:
+    # The integration analyses at most 10 (or fewer) frames per second.
+    rep = evaluate_clip(
+        DATA / "one-by-one-person-detection.mp4",
+        EngineConfig(delay=DELAY, use_opencv=False),
+        fps_cap=fps,
+    )
+    assert rep.false_empty == 0.0
+    assert len(rep.leave_delays) == 6
+    assert all(d is not None and d <= DELAY + 1.0 for d in rep.leave_delays)
+    assert all(d is not None and d <= 0.5 for d in rep.entry_delays)
