@@ -110,10 +110,12 @@ class FakePipeline:
         on_source_state: Any,
         on_stats: Any = None,
         stats_interval: float = 1.0,
+        renderer: Any = None,
     ) -> None:
         """Record the callbacks."""
         self.source = source
         self.engine = engine
+        self.renderer = renderer
         self.on_transition = on_transition
         self.on_source_state = on_source_state
         self.on_stats = on_stats

@@ -36,6 +36,7 @@ from .const import (
     SIGNAL_UPDATE,
 )
 from .controller import PlaybackController
+from .features import SmartPlayFeatures
 from .vision.engine import EngineConfig, OccupancyEngine
 from .vision.pipeline import PipelineStats, VisionPipeline
 from .vision.source import FrameSource, redact_url
@@ -78,12 +79,15 @@ class SmartPlayRuntime:
             loop=bool(entry.data.get(CONF_LOOP, False)),
             realtime=True,
         )
+        # Optional camera features (gestures, people) run as analyzers next to the engine.
+        self.features = SmartPlayFeatures(hass, entry, controller)
         self.pipeline = VisionPipeline(
             source,
-            self.engine,
+            self.features.wrap(self.engine),
             on_transition=self._threadsafe(self._async_handle_transition),
             on_source_state=self._threadsafe(self._async_handle_source_state),
             on_stats=self._threadsafe(self._async_handle_stats),
+            renderer=self.features.renderer,
         )
 
     # ----------------------------------------------------------------- settings
@@ -147,6 +151,7 @@ class SmartPlayRuntime:
         """Apply the entry's options to the running engine (no reload)."""
         self.engine.set_delay(self.delay)
         self.engine.set_sensitivity(self.sensitivity)
+        self.features.async_apply_options()
         self._notify()
 
     def latest_jpeg(self) -> bytes | None:
@@ -157,6 +162,7 @@ class SmartPlayRuntime:
     async def async_start(self) -> None:
         """Load the controller's memory and start the camera threads."""
         await self.controller.async_load()
+        await self.features.async_load()
         await self.hass.async_add_executor_job(self.pipeline.start)
 
     async def async_stop(self) -> None:
@@ -167,6 +173,7 @@ class SmartPlayRuntime:
             self._failing_unsub = None
         ir.async_delete_issue(self.hass, DOMAIN, self._camera_issue_id)
         await self.hass.async_add_executor_job(self.pipeline.stop)
+        await self.features.async_stop()
         await self.controller.async_shutdown()
 
     def diagnostics(self) -> dict[str, Any]:
@@ -193,6 +200,7 @@ class SmartPlayRuntime:
                 {"t": round(t.t, 2), "state": t.state.value, "reason": t.reason}
                 for t in self.transitions
             ],
+            "features": self.features.diagnostics(),
         }
 
     # ------------------------------------------------------ thread → loop bridge
@@ -235,6 +243,7 @@ class SmartPlayRuntime:
             },
         )
         self.controller.async_handle_transition(transition)
+        self.features.async_on_transition(transition)
         self._notify()
 
     @callback

@@ -509,7 +509,7 @@ class GestureAnalyzer:
             round((x1 - x0) * width),
             round((y1 - y0) * height),
         )
-        render.draw_box(image, box, ZONE_COLOUR, max(1, round(min(width, height) / 360)))
+        render.draw_box(image, box, ZONE_COLOUR, max(2, round(min(width, height) / 240)))
         event = self.detector.last_event
         now = self.detector._last_t
         if event is None or now is None or not 0 <= now - event.t <= OVERLAY_SECONDS:

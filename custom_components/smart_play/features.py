@@ -1,0 +1,183 @@
+"""Optional camera features of an entry: hand gestures (and the people feature hook).
+
+Both features are off by default and run inside the entry's vision pipeline:
+:class:`SmartPlayFeatures` wraps the occupancy engine in a
+:class:`~.vision.analysis.AnalyzingEngine` whose analyzers see every analysed
+frame in the pipeline thread. What they find is handed to the event loop
+with ``call_soon_threadsafe``; from there gestures go to the event entity (via
+the dispatcher) and to the playback controller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from .const import DOMAIN
+from .vision.analysis import AnalyzingEngine, Overlay, overlay_renderer
+from .vision.gestures import (
+    DEFAULT_ZONE,
+    GestureAnalyzer,
+    GestureConfig,
+    GestureEvent,
+    format_zone,
+    parse_zone,
+)
+from .vision.types import Transition
+
+if TYPE_CHECKING:
+    from .controller import PlaybackController
+
+_LOGGER = logging.getLogger(__name__)
+
+# Options (entry.options), all live without a reload.
+OPT_GESTURES: Final = "gestures"  # bool, default off
+OPT_GESTURE_ZONE: Final = "gesture_zone"  # "x0, y0, x1, y1" shares of the picture
+OPT_GESTURE_MIRROR: Final = "gesture_mirror"  # bool: directions as the person sees them
+DEFAULT_GESTURE_ZONE: Final = format_zone(DEFAULT_ZONE)
+
+#: Dispatcher signal with the :class:`GestureEvent` as argument (sent on the loop).
+SIGNAL_GESTURE: Final = "smart_play_gesture_{}"
+#: Bus event fired for every recognised gesture (automations without the entity).
+EVENT_GESTURE: Final = f"{DOMAIN}_gesture"
+
+
+def gesture_zone_option(options: dict[str, Any]) -> tuple[float, float, float, float]:
+    """Return the configured gesture zone (the default one when unset or invalid)."""
+    try:
+        return parse_zone(options.get(OPT_GESTURE_ZONE, DEFAULT_GESTURE_ZONE))
+    except (TypeError, ValueError):
+        _LOGGER.warning("Invalid gesture zone %r; using the default", options.get(OPT_GESTURE_ZONE))
+        return DEFAULT_ZONE
+
+
+class SmartPlayFeatures:
+    """Gestures (and people) of one config entry."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, controller: PlaybackController
+    ) -> None:
+        """Create the analyzers (off unless the entry's options switch them on)."""
+        self.hass = hass
+        self.entry = entry
+        self.controller = controller
+        self.gesture_signal = SIGNAL_GESTURE.format(entry.entry_id)
+        self.last_gesture: GestureEvent | None = None
+        self.gesture_count = 0
+        self._stopped = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        options = entry.options
+        self.gestures = GestureAnalyzer(
+            self._threadsafe(self._async_handle_gesture),
+            GestureConfig(
+                zone=gesture_zone_option(dict(options)),
+                mirror=bool(options.get(OPT_GESTURE_MIRROR, True)),
+            ),
+            enabled=bool(options.get(OPT_GESTURES, False)),
+        )
+        self._overlays: list[Overlay] = [self.gestures]
+
+    # ------------------------------------------------------------------ wiring
+    def wrap(self, engine: Any) -> AnalyzingEngine:
+        """Return the engine the pipeline should run (engine + analyzers)."""
+        return AnalyzingEngine(engine, [self.gestures])
+
+    @property
+    def renderer(self) -> Callable[..., bytes]:
+        """Pipeline renderer: the usual annotations plus the features' overlays."""
+        return overlay_renderer(self._overlays)
+
+    @property
+    def gestures_enabled(self) -> bool:
+        """Whether gestures are analysed."""
+        return self.gestures.enabled
+
+    @callback
+    def async_apply_options(self) -> None:
+        """Apply changed options live."""
+        options = self.entry.options
+        self.gestures.detector.config.mirror = bool(options.get(OPT_GESTURE_MIRROR, True))
+        zone = gesture_zone_option(dict(options))
+        if zone != self.gestures.zone:
+            self.gestures.set_zone(zone)
+        enabled = bool(options.get(OPT_GESTURES, False))
+        if enabled != self.gestures.enabled:
+            # The gesture entity exists only while gestures are on: reload to add/remove it.
+            self.gestures.enabled = enabled
+            self.hass.config_entries.async_schedule_reload(self.entry.entry_id)
+            return
+        async_dispatcher_send(self.hass, self.gesture_signal, None)
+
+    async def async_load(self) -> None:
+        """Load stored feature data (hook for the people feature)."""
+
+    @callback
+    def async_on_transition(self, transition: Transition) -> None:
+        """Occupancy changed (hook for the people feature)."""
+
+    async def async_stop(self) -> None:
+        """Stop reacting; cancel commands in flight."""
+        self._stopped = True
+        self.gestures.enabled = False
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Feature state for diagnostics."""
+        last = self.last_gesture
+        return {
+            "gestures": {
+                "enabled": self.gestures.enabled,
+                "zone": list(self.gestures.zone),
+                "mirror": self.gestures.detector.config.mirror,
+                "recognised": self.gesture_count,
+                "last": None
+                if last is None
+                else {"gesture": str(last.gesture), "motion": last.motion},
+                "cost_ms": round(self.gestures.cost_s * 1000.0, 3),
+            }
+        }
+
+    # -------------------------------------------------------- thread → loop
+    def _threadsafe[T](self, handler: Callable[[T], None]) -> Callable[[T], None]:
+        loop = self.hass.loop
+
+        def _call(value: T) -> None:
+            if self._stopped or loop.is_closed():
+                return
+            loop.call_soon_threadsafe(handler, value)
+
+        return _call
+
+    @callback
+    def _async_handle_gesture(self, event: GestureEvent) -> None:
+        """Tell the entity about a recognised gesture and carry it out."""
+        if self._stopped or not self.gestures.enabled:
+            return
+        self.last_gesture = event
+        self.gesture_count += 1
+        _LOGGER.debug("%s: gesture %s (%s)", self.entry.title, event.gesture, event.motion)
+        async_dispatcher_send(self.hass, self.gesture_signal, event)
+        self.hass.bus.async_fire(
+            EVENT_GESTURE,
+            {
+                "entry_id": self.entry.entry_id,
+                "gesture": str(event.gesture),
+                "motion": event.motion,
+            },
+        )
+        task = self.hass.async_create_background_task(
+            self.controller.async_on_gesture(str(event.gesture)),
+            f"{DOMAIN} {self.entry.entry_id} gesture {event.gesture}",
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
