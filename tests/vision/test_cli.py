@@ -9,9 +9,12 @@ import sys
 import time
 
 import av
+import numpy as np
 import pytest
 
+from custom_components.smart_play.vision import __main__ as cli
 from custom_components.smart_play.vision.__main__ import main
+from custom_components.smart_play.vision.types import Frame, SourceState, SourceStatus
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DATA = ROOT / "tests" / "data"
@@ -100,3 +103,47 @@ def test_not_a_video_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert main([str(bad), "--json"]) == 2
     out, _err = capsys.readouterr()
     assert out == ""
+
+
+class FakeSource:
+    """Stands in for FrameSource: a person walks in, then the camera drops out."""
+
+    def __init__(self, source: str, *, fps_cap: float, realtime: bool, on_state) -> None:
+        assert source.startswith("rtsp://")
+        self._on_state = on_state
+        self._i = 0
+        self.stopped = False
+        rng = np.random.default_rng(0)
+        self._room = rng.integers(40, 200, size=(9, 16, 3)).astype(np.uint8).repeat(20, 0).repeat(20, 1)
+
+    def start(self) -> None:
+        self._on_state(SourceState(SourceStatus.STREAMING))
+
+    def get(self, timeout: float) -> Frame | None:
+        i = self._i
+        self._i += 1
+        if i == 40:
+            self._on_state(SourceState(SourceStatus.FAILED, "timeout"))
+            return None
+        if i > 40:
+            self._on_state(SourceState(SourceStatus.STOPPED, "stopped"))
+            return None
+        image = self._room.copy()
+        if i >= 10:
+            x = min(150, (i - 10) * 12)
+            image[60:150, x : x + 40] = (30, 40, 160)
+        return Frame(image, i / 10.0, time.monotonic())
+
+    def stop(self, timeout: float = 1.0) -> None:
+        self.stopped = True
+
+
+def test_live_source_loss_is_reported_as_unknown(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "FrameSource", FakeSource)
+    assert main(["rtsp://127.0.0.1:8554/cam", "--json", "--no-opencv"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["state"] for e in events] == ["occupied", "unknown"]
+    assert events[1]["reason"] == "camera lost: timeout"
+    assert events[1]["t"] == pytest.approx(3.9)

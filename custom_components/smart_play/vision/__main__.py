@@ -56,18 +56,20 @@ def _live_frames(source: str, fps: float | None, engine: OccupancyEngine, as_jso
     states: deque[SourceState] = deque()
     frame_source = FrameSource(source, fps_cap=fps or 10.0, realtime=True, on_state=states.append)
     frame_source.start()
+    last_t = 0.0
     try:
         while True:
             frame = frame_source.get(timeout=0.5)
             while states:
                 state = states.popleft()
                 if state.status is SourceStatus.FAILED:
-                    tr = engine.set_unknown(frame.pts if frame else 0.0, f"camera lost: {state.reason}")
+                    tr = engine.set_unknown(last_t, f"camera lost: {state.reason}")
                     if tr is not None:
                         _print_transition(tr, as_json)
                 elif state.status is SourceStatus.STOPPED:
                     return
             if frame is not None:
+                last_t = frame.pts
                 yield frame
     finally:
         frame_source.stop()
