@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import json
 from pathlib import Path
 import subprocess
@@ -108,7 +109,9 @@ def test_not_a_video_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: P
 class FakeSource:
     """Stands in for FrameSource: a person walks in, then the camera drops out."""
 
-    def __init__(self, source: str, *, fps_cap: float, realtime: bool, on_state) -> None:
+    def __init__(
+        self, source: str, *, fps_cap: float, realtime: bool, on_state: Callable[[SourceState], None]
+    ) -> None:
         assert source.startswith("rtsp://")
         self._on_state = on_state
         self._i = 0
