@@ -7,6 +7,9 @@ from collections.abc import Generator
 import time
 from unittest.mock import patch
 
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.config_entry_oauth2_flow import LocalOAuth2Implementation
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -20,9 +23,6 @@ from custom_components.smart_play.const import (
 )
 from custom_components.smart_play.players.spotify import SpotifyTarget
 from custom_components.smart_play.vision.types import Occupancy, Transition
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.config_entry_oauth2_flow import LocalOAuth2Implementation
 
 from .conftest import DATA
 from .fake_spotify.server import FakeSpotify

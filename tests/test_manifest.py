@@ -42,7 +42,8 @@ def test_requirements_have_lower_bounds_only_and_no_opencv() -> None:
     # OpenCV has no musllinux wheels (Home Assistant OS): it must stay optional.
     assert not any("opencv" in n for n in names)
     for requirement in requirements:
-        assert "==" not in requirement and "<" not in requirement, requirement
+        assert "==" not in requirement, requirement
+        assert "<" not in requirement, requirement
     assert "numpy" in requirements  # HA pins numpy itself: we must not
 
 

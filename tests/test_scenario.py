@@ -16,6 +16,10 @@ from typing import Any
 from unittest.mock import patch
 
 import av
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_CALL_SERVICE, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
@@ -31,10 +35,6 @@ from custom_components.smart_play.const import (
     OPT_SENSITIVITY,
     TARGET_MEDIA_PLAYER,
 )
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_CALL_SERVICE, Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
 from .conftest import DATA
 
@@ -75,10 +75,10 @@ def leave_return_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cut_clip(DATA / "one-by-one-person-detection.mp4", out, 4.0, 24.0)
 
 
-async def _wait_for(predicate: Any, timeout: float) -> float:
+async def _wait_for(predicate: Any, within: float) -> float:
     start = time.monotonic()
     while not predicate():
-        if time.monotonic() - start > timeout:
+        if time.monotonic() - start > within:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
     return time.monotonic() - start
@@ -129,7 +129,8 @@ async def test_leave_pauses_and_return_resumes_demo_player(
 
     media = [c.data["service"] for c in calls if c.data["domain"] == "media_player"]
     assert media == ["media_pause", "media_play"]
-    assert len(paused) == 1 and len(resumed) == 1
+    assert len(paused) == 1
+    assert len(resumed) == 1
     assert paused[0].data["entry_id"] == entry.entry_id
 
     assert await hass.config_entries.async_unload(entry.entry_id)

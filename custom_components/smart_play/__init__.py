@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import aiohttp
-
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
