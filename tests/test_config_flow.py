@@ -196,9 +196,23 @@ async def test_options_flow(hass: HomeAssistant) -> None:
     )
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {OPT_DELAY: 4.5, OPT_SENSITIVITY: 8}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {OPT_DELAY: 4.5, OPT_SENSITIVITY: 8}
+
+
+async def test_name_given_on_the_camera_step(hass: HomeAssistant, player: str) -> None:
+    flow_id = await _to_camera_step(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_SOURCE: CLIP, "name": "  Desk  "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Desk"
+    assert "name" not in result["data"]

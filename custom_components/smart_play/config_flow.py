@@ -13,8 +13,6 @@ import hashlib
 import logging
 from typing import Any
 
-import voluptuous as vol
-
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
@@ -22,11 +20,13 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_TOKEN
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_NAME, CONF_TOKEN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_entry_oauth2_flow, selector
+import voluptuous as vol
 
+from .application_credentials import SCOPES
 from .const import (
     CONF_LOOP,
     CONF_MEDIA_PLAYER,
@@ -45,7 +45,6 @@ from .const import (
     TARGET_MEDIA_PLAYER,
     TARGET_SPOTIFY,
 )
-from .application_credentials import SCOPES
 from .players.base import PlayerError
 from .players.spotify import async_get_spotify_user
 from .source_resolver import is_camera_entity
@@ -65,7 +64,7 @@ def _source_key(source: str) -> str:
 
 
 def _short_source(hass: HomeAssistant, source: str) -> str:
-    """A human label for a source, safe to show (no credentials)."""
+    """Return a human label for a source, safe to show (no credentials)."""
     if is_camera_entity(source):
         state = hass.states.get(source)
         return state.name if state else source
@@ -80,7 +79,7 @@ async def async_validate_source(hass: HomeAssistant, source: str) -> str | None:
         return "invalid_url"
     url = source
     if is_camera_entity(source):
-        from homeassistant.components.camera import (  # noqa: PLC0415
+        from homeassistant.components.camera import (
             async_get_stream_source,
         )
 
@@ -114,6 +113,17 @@ def _camera_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                 description={"suggested_value": source if is_camera_entity(source) else None},
             ): selector.EntitySelector(selector.EntitySelectorConfig(domain="camera")),
             vol.Optional(CONF_LOOP, default=bool(defaults.get(CONF_LOOP, False))): bool,
+        }
+    )
+
+
+def _camera_schema_with_name(defaults: Mapping[str, Any]) -> vol.Schema:
+    """Return the camera form of a new entry, which also asks for a name."""
+    return _camera_schema(defaults).extend(
+        {
+            vol.Optional(
+                CONF_NAME, description={"suggested_value": defaults.get(CONF_NAME)}
+            ): selector.TextSelector()
         }
     )
 
@@ -260,7 +270,9 @@ class SmartPlayConfigFlow(
                     f"{self._owner_key(self._target)}:{_source_key(camera[CONF_SOURCE])}"
                 )
                 self._abort_if_unique_id_configured()
-                title = f"{self._owner_name} · {_short_source(self.hass, camera[CONF_SOURCE])}"
+                title = (user_input.get(CONF_NAME) or "").strip()[:64] or (
+                    f"{self._owner_name} · {_short_source(self.hass, camera[CONF_SOURCE])}"
+                )
                 return self.async_create_entry(
                     title=title,
                     data={**self._target, **camera},
@@ -268,7 +280,7 @@ class SmartPlayConfigFlow(
                 )
         return self.async_show_form(
             step_id="camera",
-            data_schema=_camera_schema(user_input or {}),
+            data_schema=_camera_schema_with_name(user_input or {}),
             errors=errors,
         )
 
@@ -299,17 +311,77 @@ class SmartPlayConfigFlow(
 
 
 class SmartPlayOptionsFlow(OptionsFlow):
-    """Absence delay and sensitivity (also available as number entities)."""
+    """Options menu: settings, hand gestures, people (feature steps in options_flow.py)."""
+
+    def __init__(self) -> None:
+        """Create the flow."""
+        self._person: dict[str, Any] = {}  # the person being added (name, playlist, task)
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show and save the options."""
+        """Show the options menu."""
+        from .options_flow import MENU
+
+        return self.async_show_menu(step_id="init", menu_options=MENU)
+
+    async def async_step_gestures(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Hand gestures: on/off, zone, directions."""
+        from .options_flow import async_step_gestures
+
+        return await async_step_gestures(self, user_input)
+
+    async def async_step_people(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """People recognition and personal playlists."""
+        from .options_flow import async_step_people
+
+        return await async_step_people(self, user_input)
+
+    async def async_step_add_person(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enrol a person (live camera or a folder of images)."""
+        from .options_flow import async_step_add_person
+
+        return await async_step_add_person(self, user_input, self._person)
+
+    async def async_step_capture(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take face samples from the camera (progress)."""
+        from .options_flow import async_step_capture
+
+        return await async_step_capture(self, self._person)
+
+    async def async_step_capture_done(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Store the captured face samples."""
+        from .options_flow import async_step_capture_done
+
+        return await async_step_capture_done(self, self._person)
+
+    async def async_step_remove_person(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Forget a person and their face data."""
+        from .options_flow import async_step_remove_person
+
+        return await async_step_remove_person(self, user_input)
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Absence delay and sensitivity (also available as number entities)."""
         if user_input is not None:
             return self.async_create_entry(data={**self.config_entry.options, **user_input})
         options = self.config_entry.options
         return self.async_show_form(
-            step_id="init",
+            step_id="settings",
             data_schema=vol.Schema(
                 {
                     vol.Required(

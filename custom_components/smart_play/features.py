@@ -1,4 +1,4 @@
-"""Optional camera features of an entry: hand gestures (and the people feature hook).
+"""Optional camera features of an entry: hand gestures and people recognition.
 
 Both features are off by default and run inside the entry's vision pipeline:
 :class:`SmartPlayFeatures` wraps the occupancy engine in a
@@ -20,7 +20,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import DOMAIN
+from .people import OPT_PEOPLE, PeopleManager
 from .vision.analysis import AnalyzingEngine, Overlay, overlay_renderer
+from .vision.faces import face_support
 from .vision.gestures import (
     DEFAULT_ZONE,
     GestureAnalyzer,
@@ -29,7 +31,7 @@ from .vision.gestures import (
     format_zone,
     parse_zone,
 )
-from .vision.types import Transition
+from .vision.types import Occupancy, Transition
 
 if TYPE_CHECKING:
     from .controller import PlaybackController
@@ -82,11 +84,13 @@ class SmartPlayFeatures:
             enabled=bool(options.get(OPT_GESTURES, False)),
         )
         self._overlays: list[Overlay] = [self.gestures]
+        self.people = PeopleManager(hass, entry, controller, self._threadsafe)
+        self._occupancy = Occupancy.UNKNOWN
 
     # ------------------------------------------------------------------ wiring
     def wrap(self, engine: Any) -> AnalyzingEngine:
         """Return the engine the pipeline should run (engine + analyzers)."""
-        return AnalyzingEngine(engine, [self.gestures])
+        return AnalyzingEngine(engine, [self.gestures, self.people.analyzer])
 
     @property
     def renderer(self) -> Callable[..., bytes]:
@@ -107,24 +111,32 @@ class SmartPlayFeatures:
         if zone != self.gestures.zone:
             self.gestures.set_zone(zone)
         enabled = bool(options.get(OPT_GESTURES, False))
-        if enabled != self.gestures.enabled:
-            # The gesture entity exists only while gestures are on: reload to add/remove it.
+        people = bool(options.get(OPT_PEOPLE, False)) and face_support() is None
+        if enabled != self.gestures.enabled or people != self.people.enabled:
+            # The gesture entity and the person sensor exist only while their feature
+            # is on: reload to add/remove them.
             self.gestures.enabled = enabled
+            self.people.analyzer.enabled = people
             self.hass.config_entries.async_schedule_reload(self.entry.entry_id)
             return
         async_dispatcher_send(self.hass, self.gesture_signal, None)
+        async_dispatcher_send(self.hass, self.people.signal)
 
     async def async_load(self) -> None:
-        """Load stored feature data (hook for the people feature)."""
+        """Load the enrolled people."""
+        await self.people.async_load()
 
     @callback
     def async_on_transition(self, transition: Transition) -> None:
-        """Occupancy changed (hook for the people feature)."""
+        """Occupancy changed: the people feature wants to know where from."""
+        previous, self._occupancy = self._occupancy, transition.state
+        self.people.async_on_transition(str(previous), str(transition.state))
 
     async def async_stop(self) -> None:
         """Stop reacting; cancel commands in flight."""
         self._stopped = True
         self.gestures.enabled = False
+        await self.people.async_stop()
         tasks = [task for task in self._tasks if not task.done()]
         for task in tasks:
             task.cancel()
@@ -144,7 +156,8 @@ class SmartPlayFeatures:
                 if last is None
                 else {"gesture": str(last.gesture), "motion": last.motion},
                 "cost_ms": round(self.gestures.cost_s * 1000.0, 3),
-            }
+            },
+            "people": self.people.diagnostics(),
         }
 
     # -------------------------------------------------------- thread → loop

@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import SmartPlayEntity
+from .people_sensor import people_sensors
 from .vision.types import SourceStatus
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ async def async_setup_entry(
     """Set up the diagnostic sensors of a config entry."""
     runtime = entry.runtime_data
     async_add_entities(SmartPlaySensor(runtime, description) for description in SENSORS)
+    async_add_entities(people_sensors(runtime))  # only when people recognition is on
 
 
 class SmartPlaySensor(SmartPlayEntity, SensorEntity):

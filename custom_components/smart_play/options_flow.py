@@ -1,0 +1,221 @@
+"""Steps of the options flow for the optional features (gestures, people).
+
+:class:`~.config_flow.SmartPlayOptionsFlow` is a menu; its feature steps
+delegate here so the flow class stays small. Every function takes the flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
+from homeassistant.helpers import selector
+import numpy as np
+import voluptuous as vol
+
+from .features import (
+    DEFAULT_GESTURE_ZONE,
+    OPT_GESTURE_MIRROR,
+    OPT_GESTURE_ZONE,
+    OPT_GESTURES,
+)
+from .people import (
+    MIN_SAMPLES,
+    OPT_PEOPLE,
+    OPT_PERSON_PLAYLIST,
+    PEOPLE_FOLDER,
+    PeopleManager,
+)
+from .vision.faces import face_support
+from .vision.gestures import format_zone, parse_zone
+
+if TYPE_CHECKING:
+    from .runtime import SmartPlayRuntime
+
+MENU: Final = ["settings", "gestures", "people", "add_person", "remove_person"]
+CONF_NAME: Final = "name"
+CONF_MEDIA_ID: Final = "media_id"
+CONF_SAMPLES_FROM: Final = "samples_from"
+FROM_CAMERA: Final = "camera"
+FROM_FOLDER: Final = "folder"
+_NAME_RE = re.compile(r"^[\w][\w .'-]{0,39}$")
+
+
+def _runtime(flow: OptionsFlow) -> SmartPlayRuntime | None:
+    entry = flow.config_entry
+    if entry.state is not ConfigEntryState.LOADED:
+        return None
+    return entry.runtime_data  # type: ignore[no-any-return]
+
+
+def _save(flow: OptionsFlow, changes: dict[str, Any] | None = None) -> ConfigFlowResult:
+    return flow.async_create_entry(data={**flow.config_entry.options, **(changes or {})})
+
+
+async def async_step_gestures(
+    flow: OptionsFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Gestures on/off, the zone and the direction convention."""
+    errors: dict[str, str] = {}
+    options = flow.config_entry.options
+    if user_input is not None:
+        try:
+            zone = parse_zone(user_input.get(OPT_GESTURE_ZONE, DEFAULT_GESTURE_ZONE))
+        except (TypeError, ValueError):
+            errors[OPT_GESTURE_ZONE] = "invalid_zone"
+        else:
+            return _save(flow, {**user_input, OPT_GESTURE_ZONE: format_zone(zone)})
+    values = user_input or options
+    return flow.async_show_form(
+        step_id="gestures",
+        data_schema=vol.Schema(
+            {
+                vol.Required(OPT_GESTURES, default=bool(values.get(OPT_GESTURES, False))): bool,
+                vol.Required(
+                    OPT_GESTURE_ZONE,
+                    default=str(values.get(OPT_GESTURE_ZONE, DEFAULT_GESTURE_ZONE)),
+                ): str,
+                vol.Required(
+                    OPT_GESTURE_MIRROR, default=bool(values.get(OPT_GESTURE_MIRROR, True))
+                ): bool,
+            }
+        ),
+        errors=errors,
+    )
+
+
+async def async_step_people(
+    flow: OptionsFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Recognition on/off and whether a recognised person's playlist is started."""
+    errors: dict[str, str] = {}
+    why = face_support()
+    if user_input is not None:
+        if user_input.get(OPT_PEOPLE) and why is not None:
+            errors[OPT_PEOPLE] = "opencv_missing"
+        else:
+            return _save(flow, user_input)
+    values = user_input or flow.config_entry.options
+    return flow.async_show_form(
+        step_id="people",
+        data_schema=vol.Schema(
+            {
+                vol.Required(OPT_PEOPLE, default=bool(values.get(OPT_PEOPLE, False))): bool,
+                vol.Required(
+                    OPT_PERSON_PLAYLIST, default=bool(values.get(OPT_PERSON_PLAYLIST, False))
+                ): bool,
+            }
+        ),
+        errors=errors,
+        description_placeholders={"opencv": why or "OpenCV is installed"},
+    )
+
+
+async def async_step_add_person(
+    flow: OptionsFlow, user_input: dict[str, Any] | None, state: dict[str, Any]
+) -> ConfigFlowResult:
+    """Name, playlist and where the face samples come from."""
+    if (why := face_support()) is not None:
+        return flow.async_abort(reason="opencv_missing", description_placeholders={"why": why})
+    runtime = _runtime(flow)
+    if runtime is None:
+        return flow.async_abort(reason="not_running")
+    people = runtime.features.people
+    errors: dict[str, str] = {}
+    folder = flow.hass.config.path(PEOPLE_FOLDER)
+    if user_input is not None:
+        name = str(user_input[CONF_NAME]).strip()
+        media_id = str(user_input.get(CONF_MEDIA_ID) or "").strip() or None
+        if not _NAME_RE.match(name) or name.lower() in ("none", "unknown"):
+            errors[CONF_NAME] = "invalid_name"
+        elif user_input[CONF_SAMPLES_FROM] == FROM_FOLDER:
+            samples = await people.async_samples_from_folder(name)
+            if len(samples) >= MIN_SAMPLES:
+                await people.async_add_person(name, media_id, samples)
+                return _save(flow)
+            errors["base"] = "no_faces_in_folder"
+        elif not runtime.available:
+            errors["base"] = "camera_unavailable"
+        else:
+            state.clear()
+            state.update({CONF_NAME: name, CONF_MEDIA_ID: media_id})
+            return await flow.async_step_capture()  # type: ignore[attr-defined,no-any-return]
+    return flow.async_show_form(
+        step_id="add_person",
+        data_schema=vol.Schema(
+            {
+                vol.Required(CONF_NAME, default=(user_input or {}).get(CONF_NAME, "")): str,
+                vol.Optional(CONF_MEDIA_ID, default=(user_input or {}).get(CONF_MEDIA_ID, "")): str,
+                vol.Required(CONF_SAMPLES_FROM, default=FROM_CAMERA): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[
+                            selector.SelectOptionDict(value=FROM_CAMERA, label="Live camera"),
+                            selector.SelectOptionDict(
+                                value=FROM_FOLDER, label=f"Images in {folder}/<name>/"
+                            ),
+                        ],
+                        mode=selector.SelectSelectorMode.LIST,
+                    )
+                ),
+            }
+        ),
+        errors=errors,
+        description_placeholders={"folder": folder, "min": str(MIN_SAMPLES)},
+    )
+
+
+async def async_step_capture(flow: OptionsFlow, state: dict[str, Any]) -> ConfigFlowResult:
+    """Take face samples from the live camera while showing progress."""
+    runtime = _runtime(flow)
+    if runtime is None:
+        return flow.async_abort(reason="not_running")
+    task: asyncio.Task[list[np.ndarray]] | None = state.get("task")
+    if task is None:
+        task = flow.hass.async_create_task(runtime.features.people.async_capture())
+        state["task"] = task
+    if not task.done():
+        return flow.async_show_progress(
+            step_id="capture", progress_action="capture", progress_task=task
+        )
+    return flow.async_show_progress_done(next_step_id="capture_done")
+
+
+async def async_step_capture_done(flow: OptionsFlow, state: dict[str, Any]) -> ConfigFlowResult:
+    """Store the captured samples (descriptors only) or say that no face was seen."""
+    runtime = _runtime(flow)
+    task: asyncio.Task[list[np.ndarray]] | None = state.get("task")
+    if runtime is None or task is None:
+        return flow.async_abort(reason="not_running")
+    samples = task.result()
+    if len(samples) < MIN_SAMPLES:
+        return flow.async_abort(reason="no_face")
+    people: PeopleManager = runtime.features.people
+    await people.async_add_person(state[CONF_NAME], state[CONF_MEDIA_ID], samples)
+    return _save(flow)
+
+
+async def async_step_remove_person(
+    flow: OptionsFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Forget a person: their face data is deleted."""
+    runtime = _runtime(flow)
+    if runtime is None:
+        return flow.async_abort(reason="not_running")
+    people = runtime.features.people
+    if not people.people:
+        return flow.async_abort(reason="no_people")
+    if user_input is not None:
+        await people.async_remove_person(user_input[CONF_NAME])
+        return _save(flow)
+    return flow.async_show_form(
+        step_id="remove_person",
+        data_schema=vol.Schema(
+            {
+                vol.Required(CONF_NAME): selector.SelectSelector(
+                    selector.SelectSelectorConfig(options=sorted(people.people))
+                )
+            }
+        ),
+    )
