@@ -218,7 +218,10 @@ async def test_playlist_never_interrupts_and_not_after_startup(
 
 @needs_opencv
 async def test_enrol_from_folder(
-    hass: HomeAssistant, alice_frames: list[Frame], tmp_path: Path
+    hass: HomeAssistant,
+    alice_frames: list[Frame],
+    tmp_path: Path,
+    hass_storage: dict[str, Any],
 ) -> None:
     hass.config.config_dir = str(tmp_path)
     folder = tmp_path / PEOPLE_FOLDER / "Bob"
@@ -249,6 +252,11 @@ async def test_enrol_from_folder(
         people = entry.runtime_data.features.people
         assert people.people == {"Bob": {"media_id": None}}
         assert len(people.analyzer.gallery.people["Bob"]) == 4
+    key = f"smart_play.{entry.entry_id}.people"
+    assert key in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage  # deleting the entry deletes all face data
 
 
 async def test_people_need_opencv(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:

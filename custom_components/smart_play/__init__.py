@@ -21,6 +21,7 @@ from .const import (
     TARGET_MEDIA_PLAYER,
 )
 from .controller import PlaybackController
+from .people import async_remove_people_data
 from .players.base import PlaybackTarget
 from .players.media_player import MediaPlayerTarget
 from .players.spotify import SpotifyTarget
@@ -102,3 +103,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -
     if unloaded:
         await entry.runtime_data.async_stop()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> None:
+    """Delete the face data of a removed entry (people feature)."""
+    await async_remove_people_data(hass, entry.entry_id)

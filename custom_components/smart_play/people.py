@@ -64,6 +64,11 @@ def decode_descriptor(text: str) -> np.ndarray:
     return data.copy()
 
 
+async def async_remove_people_data(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete all face data of a config entry (called when the entry is removed)."""
+    await Store[dict[str, Any]](hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.people").async_remove()
+
+
 class PeopleManager:
     """Enrolment, storage and recognition results of one entry."""
 
@@ -157,9 +162,6 @@ class PeopleManager:
         await self._async_save()
         async_dispatcher_send(self.hass, self.signal)
 
-    async def async_remove_store(self) -> None:
-        """Delete all face data (the config entry is removed)."""
-        await self._store.async_remove()
 
     # -------------------------------------------------------------- enrolment
     async def async_capture(
@@ -264,14 +266,15 @@ class PeopleManager:
         return {
             "enabled": self.enabled,
             "opencv_missing": face_support() is not None,
-            "people": {
-                name: {
+            # No names (personal data): counts only.
+            "people": [
+                {
                     "samples": len(self.analyzer.gallery.people.get(name, [])),
                     "has_playlist": bool(info.get("media_id")),
                 }
                 for name, info in self.people.items()
-            },
-            "current": self.current,
+            ],
+            "current": self.current if self.current in (PERSON_NONE, PERSON_UNKNOWN) else "known",
             "last_run": None
             if last is None
             else {"faces": last.faces, "runs": last.runs, "cost_ms": round(last.cost_ms, 1)},
