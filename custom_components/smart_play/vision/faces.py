@@ -196,7 +196,7 @@ class FaceGallery:
         """Who this face is (None when nobody enrolled is close enough)."""
         best: list[tuple[float, str]] = sorted(
             (float(chi_square(descriptor, templates).min()), name)
-            for name, templates in self.people.items()
+            for name, templates in list(self.people.items())  # enrolment may run meanwhile
         )
         if not best:
             return Match(None, float("inf"))
