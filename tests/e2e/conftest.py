@@ -48,14 +48,14 @@ def clip() -> Path:
 
 @pytest.fixture(scope="session")
 def away_clip(clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled clip cut to: empty 6 s, a visit (6.0-19.9 s), then ~23 s of empty room.
+    """The bundled clip's first visit, then the empty room held still for 20 s.
 
-    Made from the clip's own frames (the first 21 s, then its empty ending five times)
-    so the room stays empty long enough for a test to act while Smart Play holds a
-    pause; looped, the person comes back 6 s into the next round (at ~43 s).
+    Frames 0-22.5 s of the clip (empty 6 s, a visitor 6.0-19.9 s, empty again) and then
+    its last frame repeated for 20 s, so the room stays empty long enough for a test to
+    act while Smart Play holds a pause; looped, the visitor returns 6 s into the next
+    round (about 48 s after the start).
     """
     dst = tmp_path_factory.mktemp("clips") / "visit-then-away.mp4"
-    keep = ((0.0, 21.0), *[(136.2, 139.4)] * 5)
     with av.open(str(clip)) as inp, av.open(str(dst), "w") as out:
         vin = inp.streams.video[0]
         rate = round(float(vin.average_rate or 10))
@@ -64,21 +64,18 @@ def away_clip(clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         stream.height = vin.codec_context.height
         stream.pix_fmt = "yuv420p"
         stream.options = {"preset": "veryfast", "g": str(rate), "bf": "0", "crf": "26"}
-        index = 0
-        chunks: dict[tuple[float, float], list[Any]] = {}
+        images: list[Any] = []
         for frame in inp.decode(vin):
-            t = float(frame.pts * frame.time_base)
-            for start, end in keep:
-                if start <= t < end:
-                    chunks.setdefault((start, end), []).append(frame.to_ndarray(format="rgb24"))
-        for span in keep:
-            for image in chunks[span]:
-                new = av.VideoFrame.from_ndarray(image, format="rgb24")
-                new.pts = index
-                new.time_base = Fraction(1, rate)
-                index += 1
-                for packet in stream.encode(new):
-                    out.mux(packet)
+            if float(frame.pts * frame.time_base) >= 22.5:
+                break
+            images.append(frame.to_ndarray(format="rgb24"))
+        images += [images[-1]] * (20 * rate)
+        for index, image in enumerate(images):
+            new = av.VideoFrame.from_ndarray(image, format="rgb24")
+            new.pts = index
+            new.time_base = Fraction(1, rate)
+            for packet in stream.encode(new):
+                out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
     return dst
