@@ -98,6 +98,21 @@ def test_swipe_is_one_action(
     assert [e.gesture for e in plain] == [expected]
 
 
+@pytest.mark.parametrize("size", [0.07, 0.14])
+@pytest.mark.parametrize("seconds", [0.5, 0.7])
+@pytest.mark.parametrize("direction", ["left", "right", "up", "down"])
+def test_swipe_hand_sizes_and_speeds(
+    desk: np.ndarray, direction: str, seconds: float, size: float
+) -> None:
+    """Small and large hands (with forearm), across the picture in 0.5-0.7 s at 10 fps."""
+    start, end = gs.SWIPES[direction][0], gs.SWIPES[direction][-1]
+    assert start is not None
+    assert end is not None
+    path = gs.swipe_path(start, end, round(seconds * 10) + 1)
+    events = run(GestureDetector(), gs.sequence(desk, path, fps=10.0, size=size))
+    assert [e.motion for e in events] == [f"swipe {direction}"]
+
+
 @pytest.mark.parametrize("background", ["desk", "selfie"])
 def test_hold_toggles_once(request: pytest.FixtureRequest, background: str) -> None:
     """Hand raised into the zone and held: one play/pause after about a second, no repeat."""

@@ -135,9 +135,13 @@ class GestureConfig:
     fg_exit: float = 0.008  # below this the hand has left the zone
     active_min: float = 0.01  # share of the zone moving to count as activity
     still_max: float = 0.012  # share of the zone moving while a hand "holds still"
-    max_outside: float = 0.1  # share of the rest of the picture moving at the same time
+    max_outside: float = 0.15  # share of the rest of the picture moving at the same time
     max_stroke: float = 4.0  # s; a stroke that decides nothing by then is dropped
     ref_tau: float = 2.0  # s time constant of the reference while the zone is calm
+
+
+#: One position of the hand: t, centroid x, y, bounding box x0, y0, x1, y1 (zone shares).
+Point = tuple[float, float, float, float, float, float, float]
 
 
 @dataclass(slots=True)
@@ -145,7 +149,7 @@ class _Stroke:
     """A hand (candidate) inside the zone."""
 
     start: float
-    points: list[tuple[float, float, float]] = field(default_factory=list)  # t, x, y
+    points: list[Point] = field(default_factory=list)
     still_since: float | None = None
 
 
@@ -286,8 +290,7 @@ class GestureDetector:
             if disturbed or t - stroke.start > cfg.max_stroke:
                 return self._drop(t, "disturbed" if disturbed else "too long")
             if fg_share >= cfg.fg_min:
-                cx, cy = _centroid(fg)
-                stroke.points.append((t, cx, cy))
+                stroke.points.append((t, *_geometry(fg)))
             if (
                 zone_share <= cfg.still_max
                 and fg_share >= cfg.fg_min
@@ -329,8 +332,7 @@ class GestureDetector:
                 and _touches_border(fg, cfg.border)
                 and _solidity(fg) >= cfg.min_solidity
             ):
-                cx, cy = _centroid(fg)
-                self._stroke = _Stroke(start=self._armed_since or t, points=[(t, cx, cy)])
+                self._stroke = _Stroke(start=self._armed_since or t, points=[(t, *_geometry(fg))])
                 self._armed_since = None
                 self._empty_since = self._calm_since = None
             elif not armed:
@@ -368,13 +370,20 @@ class GestureDetector:
         return GestureEvent(gesture, t, f"swipe {motion}")
 
 
-def _centroid(mask: np.ndarray) -> tuple[float, float]:
-    """Centroid of a boolean mask in shares (0..1) of its width and height."""
+def _geometry(mask: np.ndarray) -> tuple[float, float, float, float, float, float]:
+    """Centroid and bounding box (x, y, x0, y0, x1, y1) of a mask, in shares of its size."""
     ys, xs = np.nonzero(mask)
     h, w = mask.shape
     if xs.size == 0:
-        return 0.5, 0.5
-    return (float(xs.mean()) + 0.5) / w, (float(ys.mean()) + 0.5) / h
+        return 0.5, 0.5, 0.5, 0.5, 0.5, 0.5
+    return (
+        (float(xs.mean()) + 0.5) / w,
+        (float(ys.mean()) + 0.5) / h,
+        float(xs.min()) / w,
+        float(ys.min()) / h,
+        float(xs.max() + 1) / w,
+        float(ys.max() + 1) / h,
+    )
 
 
 def _solidity(mask: np.ndarray) -> float:
@@ -395,44 +404,48 @@ def _touches_border(mask: np.ndarray, band: float) -> bool:
 
 
 def classify_swipe(
-    points: list[tuple[float, float, float]],
+    points: list[Point],
     config: GestureConfig,
     *,
     duration: float | None = None,
 ) -> str | None:
     """Return "left"/"right"/"up"/"down" (picture directions) or None.
 
-    ``points`` are (t, x, y) centroids in zone shares, ``duration`` the time
-    from the first motion in the zone until the hand left it (default: the
-    span of ``points``). A swipe is quick (``max_swipe_time``), has ``min_points`` points, covers ``min_travel`` of
-    the zone along one axis, at least twice as far as along the other, and
-    three quarters of its steps along that axis go the same way.
+    ``points`` are hand positions (see :data:`Point`), ``duration`` the time
+    from the first motion in the zone until the hand left it (default: the span
+    of ``points``). A swipe is quick (``max_swipe_time``), has ``min_points``
+    points, its centroid moves at least twice as far along one axis as along
+    the other, and it covers ``min_travel`` of the zone with three quarters of
+    its steps going the same way: measured on the centroid or on the hand's
+    edge (an arm below a hand moving up or down holds the centroid back, not
+    the top of the hand).
     """
     if len(points) < config.min_points:
         return None
-    t0, x0, y0 = points[0]
-    t1, x1, y1 = points[-1]
-    if (t1 - t0 if duration is None else duration) > config.max_swipe_time + 1e-6:
+    first, last = points[0], points[-1]
+    if (last[0] - first[0] if duration is None else duration) > config.max_swipe_time + 1e-6:
         return None
-    dx, dy = x1 - x0, y1 - y0
+    dx, dy = last[1] - first[1], last[2] - first[2]
     if abs(dx) >= 2.0 * abs(dy):
         axis, travel = 1, dx
     elif abs(dy) >= 2.0 * abs(dx):
         axis, travel = 2, dy
     else:
         return None
-    if abs(travel) < config.min_travel:
-        return None
-    steps = [b[axis] - a[axis] for a, b in itertools.pairwise(points)]
-    moving = [s for s in steps if abs(s) > 0.01]
-    if not moving:
-        return None
-    along = sum(1 for s in moving if (s > 0) == (travel > 0))
-    if along < 0.75 * len(moving):
-        return None
-    if axis == 1:
-        return "right" if travel > 0 else "left"
-    return "down" if travel > 0 else "up"
+    # The hand's own edge: a raised hand has its arm below it, so the top edge
+    # (y0) follows the hand up and down; sideways the leading edge does.
+    edge = 4 if axis == 2 else (3 if travel < 0 else 5)
+    for index in (axis, edge):
+        moved = last[index] - first[index]
+        if (moved > 0) != (travel > 0) or abs(moved) < config.min_travel:
+            continue
+        steps = [b[index] - a[index] for a, b in itertools.pairwise(points)]
+        moving = [s for s in steps if abs(s) > 0.01]
+        if moving and sum(1 for s in moving if (s > 0) == (travel > 0)) >= 0.75 * len(moving):
+            if axis == 1:
+                return "right" if travel > 0 else "left"
+            return "down" if travel > 0 else "up"
+    return None
 
 
 def swipe_gesture(direction: str, *, mirror: bool) -> Gesture:
