@@ -22,6 +22,8 @@ from custom_components.smart_play.vision.engine import OccupancyEngine
 from custom_components.smart_play.vision.faces import (
     FaceDetector,
     FaceGallery,
+    PeopleAnalyzer,
+    Recognition,
     face_support,
 )
 from custom_components.smart_play.vision.gestures import (
@@ -29,6 +31,7 @@ from custom_components.smart_play.vision.gestures import (
     GestureDetector,
 )
 from custom_components.smart_play.vision.source import iter_file_frames
+from custom_components.smart_play.vision.types import FrameResult, Occupancy
 from tests.vision import gesture_synth as gs
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -119,7 +122,46 @@ def face_numbers() -> None:
         )
 
 
+def arrivals() -> None:
+    """Arrivals (EMPTY -> OCCUPIED) at every second of the second half of each clip."""
+    if face_support() is not None:
+        return
+    detector = FaceDetector()
+    clips = {"A": "head-pose-male-preview.mp4", "B": "face-exposure-swings.mp4"}
+    frames = {n: list(iter_file_frames(DATA / c, fps_cap=10.0)) for n, c in clips.items()}
+    enrolled: dict[str, list[np.ndarray]] = {}
+    for name, clip_frames in frames.items():
+        found = [d[0][1] for f in clip_frames if (d := detector.descriptors(f.image))]
+        half = len(found) // 2
+        enrolled[name] = [found[i] for i in np.linspace(0, half - 1, 5).astype(int)]
+    for scenario in ("both enrolled", "only A enrolled"):
+        for name, clip_frames in frames.items():
+            outcomes: list[Recognition] = []
+            half = len(clip_frames) // 2
+            starts = range(half, len(clip_frames) - 10, 10)
+            for start in starts:
+                analyzer = PeopleAnalyzer(outcomes.append, lambda _: None, enabled=True)
+                for person, samples in enrolled.items():
+                    if scenario == "both enrolled" or person == "A":
+                        analyzer.gallery.enrol(person, samples)
+                first = clip_frames[start]
+                analyzer(first, FrameResult(first.pts, Occupancy.EMPTY, False, 0.0))
+                for frame in clip_frames[start + 1 :]:
+                    analyzer(frame, FrameResult(frame.pts, Occupancy.OCCUPIED, True, 0.0))
+                    if len(outcomes) == len(starts[: starts.index(start) + 1]):
+                        break
+            names = [o.name for o in outcomes]
+            cost = statistics.fmean(o.cost_ms for o in outcomes)
+            runs = statistics.fmean(o.runs for o in outcomes)
+            print(
+                f"arrivals of {name} ({scenario}): {len(names)}, as A {names.count('A')}, "
+                f"as B {names.count('B')}, unknown {names.count(None)}; "
+                f"mean {runs:.1f} runs, {cost:.0f} ms CPU per arrival"
+            )
+
+
 if __name__ == "__main__":
     gesture_cost()
     gesture_false_triggers()
     face_numbers()
+    arrivals()
