@@ -1,0 +1,1 @@
+"""Home Assistant custom integrations in this repository (lets tests import them)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,10 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def _custom_integrations_for_hass_tests(request: pytest.FixtureRequest) -> Generator[None]:
+def _custom_integrations_for_hass_tests(request: pytest.FixtureRequest) -> None:
     """Let tests that use the hass fixture load custom_components/smart_play."""
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")
-    yield
 
 
 @pytest.fixture
