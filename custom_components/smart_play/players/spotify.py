@@ -264,9 +264,11 @@ class SpotifyTarget(PlaybackTarget):
     async def async_volume_step(self, delta: int) -> None:
         """Change the volume by ``delta`` points (``GET /me/player`` + ``PUT .../volume``)."""
         data = await self._async_player_state()
-        device = (data or {}).get("device") or {}
-        if not data or device.get("volume_percent") is None:
-            raise NoActiveDevice("no active device with a volume")
+        if not data:
+            raise NoActiveDevice("nothing is active on Spotify")
+        device = data.get("device") or {}
+        if device.get("volume_percent") is None:
+            raise PlayerError(f"{device.get('name') or 'the device'} has no volume control")
         volume = min(100, max(0, int(device["volume_percent"]) + int(delta)))
         device_id = device.get("id")
         try:
@@ -290,7 +292,7 @@ class SpotifyTarget(PlaybackTarget):
             if not devices:
                 raise NoActiveDevice("Spotify lists no device to play on")
             device_id = devices[0].get("id")
-        if media_id.startswith("spotify:track:"):
+        if media_id.startswith(("spotify:track:", "spotify:episode:")):
             uris, context = [media_id], None
         else:
             uris, context = None, media_id

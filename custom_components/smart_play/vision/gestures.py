@@ -496,6 +496,8 @@ class GestureAnalyzer:
     @enabled.setter
     def enabled(self, value: bool) -> None:
         if value and not self._enabled:
+            # Re-applying the zone resets the detector: nothing learnt before it
+            # was switched off (an old reference picture) is used.
             self._pending_zone = self._pending_zone or self.detector.config.zone
         self._enabled = bool(value)
 
