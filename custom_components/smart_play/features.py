@@ -85,6 +85,7 @@ class SmartPlayFeatures:
         )
         self._overlays: list[Overlay] = [self.gestures]
         self.people = PeopleManager(hass, entry, controller, self._threadsafe)
+        self._overlays.append(self.people.analyzer)
         self._occupancy = Occupancy.UNKNOWN
 
     # ------------------------------------------------------------------ wiring

@@ -15,6 +15,7 @@ import pytest
 from custom_components.smart_play.vision.faces import (
     CROP,
     DESCRIPTOR_SIZE,
+    PERSON_TEXT_COLOUR,
     FaceDetector,
     FaceGallery,
     PeopleAnalyzer,
@@ -127,6 +128,10 @@ def test_analyzer_runs_only_after_arrival(
     assert [r.name for r in results] == ["A"]
     assert results[0].runs <= 3  # decided after two agreeing runs (every 2nd frame)
     assert left == []
+    # The tracking view names the person (top left) for a few seconds.
+    canvas = np.zeros((270, 480, 3), dtype=np.uint8)
+    analyzer.draw(canvas, None)
+    assert (canvas[:30, :200] == PERSON_TEXT_COLOUR).all(axis=2).sum() > 50
     analyzer(clip[-1], _result(Occupancy.EMPTY))
     assert left == [None]
 

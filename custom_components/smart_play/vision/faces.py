@@ -42,6 +42,8 @@ DETECT_WIDTH = 320  # frames are downscaled to this width for detection
 MATCH_THRESHOLD = 3000.0  # chi-square distance above which a face is "unknown"
 MATCH_MARGIN = 1.1  # the best person must be this much nearer than the next best
 MAX_TEMPLATES = 20  # templates kept per person
+SHOW_SECONDS = 5.0  # the recognised name is shown this long on the tracking view
+PERSON_TEXT_COLOUR = (0, 220, 90)
 
 
 @cache
@@ -257,6 +259,8 @@ class PeopleAnalyzer:
         self._capture: _Capture | None = None
         self._lock = threading.Lock()
         self.last_run_ms = 0.0
+        self._last_pts = 0.0
+        self._shown: tuple[str | None, float] | None = None  # (name, pts) for the overlay
 
     @property
     def detector(self) -> FaceDetector:
@@ -280,6 +284,7 @@ class PeopleAnalyzer:
 
     def __call__(self, frame: Frame, result: FrameResult) -> None:
         """Analyse one frame (pipeline thread)."""
+        self._last_pts = frame.pts
         with self._lock:
             capture = self._capture
         if capture is not None:
@@ -320,6 +325,17 @@ class PeopleAnalyzer:
                 self._finish(name)
                 return
 
+    def draw(self, image: np.ndarray, result: FrameResult | None) -> None:
+        """Tracking view: who was recognised, for a few seconds after an arrival."""
+        shown = self._shown
+        if not self.enabled or shown is None or not 0 <= self._last_pts - shown[1] <= SHOW_SECONDS:
+            return
+        from . import render  # drawing only happens while watched
+
+        scale = max(1, min(image.shape[:2]) // 180)
+        text = f"person: {shown[0] or 'unknown'}"
+        render.draw_text(image, text, 3 * scale, 3 * scale, PERSON_TEXT_COLOUR, scale=scale)
+
     def _finish(self, decided: str | None = None) -> None:
         """Report the arrival's result once."""
         self._until = None
@@ -328,6 +344,7 @@ class PeopleAnalyzer:
         if name is None and names:
             top = max(set(names), key=names.count)
             name = top if names.count(top) >= self.votes else None
+        self._shown = (name, self._last_pts)
         distances = [m.distance for m in self._seen if m.name == name]
         self._on_result(
             Recognition(
