@@ -141,9 +141,7 @@ async def test_option_switch_and_zone(
         entry = make_entry(hass)
         await async_setup(hass, entry)
         assert hass.states.get(EVENT_ENTITY) is None
-        hass.config_entries.async_update_entry(
-            entry, options={**entry.options, OPT_GESTURES: True}
-        )
+        hass.config_entries.async_update_entry(entry, options={**entry.options, OPT_GESTURES: True})
         await hass.async_block_till_done()
         assert len(pipelines) == 2  # reloaded
         assert er.async_get(hass).async_get_entity_id("event", DOMAIN, f"{entry.entry_id}_gesture")

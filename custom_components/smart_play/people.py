@@ -162,7 +162,6 @@ class PeopleManager:
         await self._async_save()
         async_dispatcher_send(self.hass, self.signal)
 
-
     # -------------------------------------------------------------- enrolment
     async def async_capture(
         self, count: int = CAPTURE_COUNT, max_seconds: float = CAPTURE_TIMEOUT
