@@ -161,9 +161,7 @@ class MediaPlayerTarget(PlaybackTarget):
             "last_status": self.last_status,
         }
 
-    async def _async_call_service(
-        self, service: str, data: dict[str, Any] | None = None
-    ) -> None:
+    async def _async_call_service(self, service: str, data: dict[str, Any] | None = None) -> None:
         state = self.hass.states.get(self.entity_id)
         if state is None or state.state in ("unavailable", "unknown"):
             self.last_status = f"{service}: entity unavailable"
