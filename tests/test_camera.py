@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from http import HTTPStatus
+from unittest.mock import patch
 
 from homeassistant.components.camera import async_get_image
 from homeassistant.const import STATE_UNAVAILABLE
@@ -70,16 +71,19 @@ async def test_still_image_waits_for_the_first_render(
 
 
 @pytest.mark.usefixtures("enabled_by_default")
-async def test_still_image_gives_up_after_a_second(
+async def test_still_image_gives_up_after_the_first_frame_timeout(
     hass: HomeAssistant, pipelines: list[FakePipeline]
 ) -> None:
-    """Nothing rendered: an error after about a second, not a hang."""
+    """Nothing rendered: an error after FIRST_FRAME_TIMEOUT, not a hang."""
     _, pipeline = await async_setup_streaming(hass, pipelines)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    with pytest.raises(HomeAssistantError):
+    with (
+        patch("custom_components.smart_play.camera.FIRST_FRAME_TIMEOUT", 0.5),
+        pytest.raises(HomeAssistantError),
+    ):
         await async_get_image(hass, CAMERA)
-    assert 0.9 <= loop.time() - started < 3
+    assert 0.45 <= loop.time() - started < 2
     assert pipeline.jpeg_calls > 1  # kept asking (which keeps rendering on)
 
 

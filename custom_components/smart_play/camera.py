@@ -19,7 +19,7 @@ PARALLEL_UPDATES = 0
 
 # The pipeline renders annotated frames only while someone watches, and the
 # first request is what starts it: wait this long for the first frame.
-FIRST_FRAME_TIMEOUT = 1.0
+FIRST_FRAME_TIMEOUT = 4.0  # generous: a busy machine may take a while to start rendering
 FIRST_FRAME_POLL = 0.05
 
 
