@@ -264,7 +264,6 @@ async def test_people_need_opencv(hass: HomeAssistant, monkeypatch: pytest.Monke
     why = "recognising people needs the optional OpenCV extra"
     monkeypatch.setattr("custom_components.smart_play.options_flow.face_support", lambda: why)
     monkeypatch.setattr("custom_components.smart_play.people.face_support", lambda: why)
-    monkeypatch.setattr("custom_components.smart_play.features.face_support", lambda: why)
     with fake_pipelines():
         entry = make_entry(hass, options={OPT_PEOPLE: True})
         await async_setup(hass, entry)

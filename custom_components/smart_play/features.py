@@ -22,7 +22,6 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from .const import DOMAIN
 from .people import OPT_PEOPLE, PeopleManager
 from .vision.analysis import AnalyzingEngine, Overlay, overlay_renderer
-from .vision.faces import face_support
 from .vision.gestures import (
     DEFAULT_ZONE,
     GestureAnalyzer,
@@ -112,7 +111,7 @@ class SmartPlayFeatures:
         if zone != self.gestures.zone:
             self.gestures.set_zone(zone)
         enabled = bool(options.get(OPT_GESTURES, False))
-        people = bool(options.get(OPT_PEOPLE, False)) and face_support() is None
+        people = bool(options.get(OPT_PEOPLE, False)) and self.people.face_problem is None
         if enabled != self.gestures.enabled or people != self.people.enabled:
             # The gesture entity and the person sensor exist only while their feature
             # is on: reload to add/remove them.

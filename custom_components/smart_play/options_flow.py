@@ -91,7 +91,7 @@ async def async_step_people(
 ) -> ConfigFlowResult:
     """Recognition on/off and whether a recognised person's playlist is started."""
     errors: dict[str, str] = {}
-    why = face_support()
+    why = await flow.hass.async_add_executor_job(face_support)  # imports OpenCV
     if user_input is not None:
         if user_input.get(OPT_PEOPLE) and why is not None:
             errors[OPT_PEOPLE] = "opencv_missing"
@@ -117,7 +117,7 @@ async def async_step_add_person(
     flow: OptionsFlow, user_input: dict[str, Any] | None, state: dict[str, Any]
 ) -> ConfigFlowResult:
     """Name, playlist and where the face samples come from."""
-    if (why := face_support()) is not None:
+    if (why := await flow.hass.async_add_executor_job(face_support)) is not None:
         return flow.async_abort(reason="opencv_missing", description_placeholders={"why": why})
     runtime = _runtime(flow)
     if runtime is None:

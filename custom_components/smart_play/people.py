@@ -93,10 +93,10 @@ class PeopleManager:
         self.last: Recognition | None = None
         self._arrived_from_empty = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Enabled in async_load, once OpenCV was looked for (off the event loop).
+        self.face_problem: str | None = None
         self.analyzer = PeopleAnalyzer(
-            threadsafe(self._async_result),
-            threadsafe(self._async_left),
-            enabled=self.wanted and face_support() is None,
+            threadsafe(self._async_result), threadsafe(self._async_left), enabled=False
         )
 
     # ---------------------------------------------------------------- options
@@ -127,8 +127,13 @@ class PeopleManager:
                 continue
             self.analyzer.gallery.enrol(name, samples)
             self.people[name] = {"media_id": person.get("media_id") or None}
-        if self.wanted and (why := face_support()) is not None:
-            _LOGGER.warning("%s: people recognition is on, but %s", self.entry.title, why)
+        # Importing OpenCV takes a while: never on the event loop.
+        self.face_problem = await self.hass.async_add_executor_job(face_support)
+        self.analyzer.enabled = self.wanted and self.face_problem is None
+        if self.wanted and self.face_problem is not None:
+            _LOGGER.warning(
+                "%s: people recognition is on, but %s", self.entry.title, self.face_problem
+            )
 
     async def _async_save(self) -> None:
         gallery = self.analyzer.gallery.people
@@ -264,7 +269,7 @@ class PeopleManager:
         last = self.last
         return {
             "enabled": self.enabled,
-            "opencv_missing": face_support() is not None,
+            "opencv_missing": self.face_problem is not None,
             # No names (personal data): counts only.
             "people": [
                 {
