@@ -199,3 +199,16 @@ def all_entities_enabled() -> Iterator[None]:
         return_value=True,
     ):
         yield
+
+
+async def async_change_options(
+    hass: HomeAssistant, entry: MockConfigEntry, step: str, user_input: dict[str, Any]
+) -> None:
+    """Change options the way a user does: through the options flow's menu and ``step``."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert result["type"] == "create_entry", result
+    await hass.async_block_till_done()

@@ -29,7 +29,13 @@ from custom_components.smart_play.vision.analysis import AnalyzingEngine
 from custom_components.smart_play.vision.gestures import ZONE_COLOUR
 from custom_components.smart_play.vision.types import Frame, SourceStatus
 
-from .helpers_entities import MEDIA_PLAYER, async_setup, fake_pipelines, make_entry
+from .helpers_entities import (
+    MEDIA_PLAYER,
+    async_change_options,
+    async_setup,
+    fake_pipelines,
+    make_entry,
+)
 from .vision import gesture_synth as gs
 
 pytestmark = pytest.mark.timeout(60)
@@ -141,26 +147,21 @@ async def test_option_switch_and_zone(
         entry = make_entry(hass)
         await async_setup(hass, entry)
         assert hass.states.get(EVENT_ENTITY) is None
-        hass.config_entries.async_update_entry(entry, options={**entry.options, OPT_GESTURES: True})
-        await hass.async_block_till_done()
+        await async_change_options(hass, entry, "gestures", {OPT_GESTURES: True})
         assert len(pipelines) == 2  # reloaded
         assert er.async_get(hass).async_get_entity_id("event", DOMAIN, f"{entry.entry_id}_gesture")
         pipeline = pipelines[-1]
         pipeline.source_state(SourceStatus.STREAMING)
         await hass.async_block_till_done()
         assert hass.states.get(EVENT_ENTITY).state == "unknown"
-        hass.config_entries.async_update_entry(
-            entry, options={**entry.options, OPT_GESTURE_ZONE: "0, 0.5, 0.5, 1"}
+        await async_change_options(
+            hass, entry, "gestures", {OPT_GESTURES: True, OPT_GESTURE_ZONE: "0, 0.5, 0.5, 1"}
         )
-        await hass.async_block_till_done()
         assert len(pipelines) == 2  # a zone change is live, no reload
         feed(pipeline.engine, swipe_frames)
         await hass.async_block_till_done()
         assert calls["media_next_track"] == []
-        hass.config_entries.async_update_entry(
-            entry, options={**entry.options, OPT_GESTURES: False}
-        )
-        await hass.async_block_till_done()
+        await async_change_options(hass, entry, "gestures", {OPT_GESTURES: False})
         assert hass.states.get(EVENT_ENTITY) is None or (
             hass.states.get(EVENT_ENTITY).state == "unavailable"
         )

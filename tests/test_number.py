@@ -22,7 +22,13 @@ import pytest
 from custom_components.smart_play.const import OPT_DELAY, OPT_SENSITIVITY
 from custom_components.smart_play.vision.types import SourceStatus
 
-from .helpers_entities import FakePipeline, async_setup_streaming, entity_id_of, fake_pipelines
+from .helpers_entities import (
+    FakePipeline,
+    async_change_options,
+    async_setup_streaming,
+    entity_id_of,
+    fake_pipelines,
+)
 
 DELAY = "number.desk_absence_delay"
 SENSITIVITY = "number.desk_sensitivity"
@@ -106,12 +112,13 @@ async def test_set_applies_live_without_reload(
 async def test_options_flow_change_updates_the_entities(
     hass: HomeAssistant, pipelines: list[FakePipeline]
 ) -> None:
-    """Options changed elsewhere (options flow) show up on the numbers."""
+    """Options changed in the options flow apply live and show up on the numbers."""
     entry, _ = await async_setup_streaming(hass, pipelines)
-    hass.config_entries.async_update_entry(
-        entry, options={**entry.options, OPT_DELAY: 30.0, OPT_SENSITIVITY: 2}
+    runtime = entry.runtime_data
+    await async_change_options(
+        hass, entry, "settings", {OPT_DELAY: 30.0, OPT_SENSITIVITY: 2}
     )
-    await hass.async_block_till_done()
+    assert entry.runtime_data is runtime  # no reload
     assert float(hass.states.get(DELAY).state) == 30.0
     assert float(hass.states.get(SENSITIVITY).state) == 2
     assert entry.runtime_data.engine.config.delay == 30.0

@@ -64,7 +64,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) ->
     runtime = SmartPlayRuntime(hass, entry, url, controller)
     await runtime.async_start()
     entry.runtime_data = runtime
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -88,13 +87,6 @@ async def _async_build_target(
     except aiohttp.ClientError as err:
         raise ConfigEntryNotReady from err
     return SpotifyTarget(hass, session)
-
-
-async def _async_options_updated(
-    hass: HomeAssistant, entry: SmartPlayConfigEntry
-) -> None:
-    """Apply changed options live; nothing needs a reload."""
-    entry.runtime_data.async_apply_options()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> bool:

@@ -26,6 +26,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_entry_oauth2_flow, selector
 import voluptuous as vol
 
+from . import options_flow
 from .application_credentials import SCOPES
 from .const import (
     CONF_LOOP,
@@ -321,64 +322,50 @@ class SmartPlayOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the options menu."""
-        from .options_flow import MENU
-
-        return self.async_show_menu(step_id="init", menu_options=MENU)
+        return self.async_show_menu(step_id="init", menu_options=options_flow.MENU)
 
     async def async_step_gestures(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Hand gestures: on/off, zone, directions."""
-        from .options_flow import async_step_gestures
-
-        return await async_step_gestures(self, user_input)
+        return await options_flow.async_step_gestures(self, user_input)
 
     async def async_step_people(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """People recognition and personal playlists."""
-        from .options_flow import async_step_people
-
-        return await async_step_people(self, user_input)
+        return await options_flow.async_step_people(self, user_input)
 
     async def async_step_add_person(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Enrol a person (live camera or a folder of images)."""
-        from .options_flow import async_step_add_person
-
-        return await async_step_add_person(self, user_input, self._person)
+        return await options_flow.async_step_add_person(self, user_input, self._person)
 
     async def async_step_capture(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Take face samples from the camera (progress)."""
-        from .options_flow import async_step_capture
-
-        return await async_step_capture(self, self._person)
+        return await options_flow.async_step_capture(self, self._person)
 
     async def async_step_capture_done(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Store the captured face samples."""
-        from .options_flow import async_step_capture_done
-
-        return await async_step_capture_done(self, self._person)
+        return await options_flow.async_step_capture_done(self, self._person)
 
     async def async_step_remove_person(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Forget a person and their face data."""
-        from .options_flow import async_step_remove_person
-
-        return await async_step_remove_person(self, user_input)
+        return await options_flow.async_step_remove_person(self, user_input)
 
     async def async_step_settings(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Absence delay and sensitivity (also available as number entities)."""
         if user_input is not None:
-            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+            return options_flow.save_options(self, user_input)
         options = self.config_entry.options
         return self.async_show_form(
             step_id="settings",

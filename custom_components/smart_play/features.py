@@ -11,7 +11,7 @@ the dispatcher) and to the playback controller.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
@@ -103,9 +103,8 @@ class SmartPlayFeatures:
         return self.gestures.enabled
 
     @callback
-    def async_apply_options(self) -> None:
-        """Apply changed options live."""
-        options = self.entry.options
+    def async_apply_options(self, options: Mapping[str, Any]) -> None:
+        """Apply changed options live (a reload only to add/remove entities)."""
         self.gestures.detector.config.mirror = bool(options.get(OPT_GESTURE_MIRROR, True))
         zone = gesture_zone_option(dict(options))
         if zone != self.gestures.zone:

@@ -50,8 +50,13 @@ def _runtime(flow: OptionsFlow) -> SmartPlayRuntime | None:
     return entry.runtime_data  # type: ignore[no-any-return]
 
 
-def _save(flow: OptionsFlow, changes: dict[str, Any] | None = None) -> ConfigFlowResult:
-    return flow.async_create_entry(data={**flow.config_entry.options, **(changes or {})})
+def save_options(flow: OptionsFlow, changes: dict[str, Any] | None = None) -> ConfigFlowResult:
+    """Finish the options flow with ``changes`` and apply them to the running entry."""
+    options = {**flow.config_entry.options, **(changes or {})}
+    entry = flow.config_entry
+    if entry.state is ConfigEntryState.LOADED:
+        entry.runtime_data.async_apply_options(options)
+    return flow.async_create_entry(data=options)
 
 
 async def async_step_gestures(
@@ -66,7 +71,7 @@ async def async_step_gestures(
         except (TypeError, ValueError):
             errors[OPT_GESTURE_ZONE] = "invalid_zone"
         else:
-            return _save(flow, {**user_input, OPT_GESTURE_ZONE: format_zone(zone)})
+            return save_options(flow, {**user_input, OPT_GESTURE_ZONE: format_zone(zone)})
     values = user_input or options
     return flow.async_show_form(
         step_id="gestures",
@@ -96,7 +101,7 @@ async def async_step_people(
         if user_input.get(OPT_PEOPLE) and why is not None:
             errors[OPT_PEOPLE] = "opencv_missing"
         else:
-            return _save(flow, user_input)
+            return save_options(flow, user_input)
     values = user_input or flow.config_entry.options
     return flow.async_show_form(
         step_id="people",
@@ -134,7 +139,7 @@ async def async_step_add_person(
             samples = await people.async_samples_from_folder(name)
             if len(samples) >= MIN_SAMPLES:
                 await people.async_add_person(name, media_id, samples)
-                return _save(flow)
+                return save_options(flow)
             errors["base"] = "no_faces_in_folder"
         elif not runtime.available:
             errors["base"] = "camera_unavailable"
@@ -193,7 +198,7 @@ async def async_step_capture_done(flow: OptionsFlow, state: dict[str, Any]) -> C
         return flow.async_abort(reason="no_face")
     people: PeopleManager = runtime.features.people
     await people.async_add_person(state[CONF_NAME], state[CONF_MEDIA_ID], samples)
-    return _save(flow)
+    return save_options(flow)
 
 
 async def async_step_remove_person(
@@ -208,7 +213,7 @@ async def async_step_remove_person(
         return flow.async_abort(reason="no_people")
     if user_input is not None:
         await people.async_remove_person(user_input[CONF_NAME])
-        return _save(flow)
+        return save_options(flow)
     return flow.async_show_form(
         step_id="remove_person",
         data_schema=vol.Schema(

@@ -9,7 +9,7 @@ through the dispatcher.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 import logging
 import time
 from typing import Any
@@ -71,7 +71,10 @@ class SmartPlayRuntime:
         self._was_streaming = False
         self._stopped = False
         self.engine = OccupancyEngine(
-            EngineConfig(delay=self.delay, sensitivity=self.sensitivity)
+            EngineConfig(
+                delay=float(entry.options.get(OPT_DELAY, DEFAULT_DELAY)),
+                sensitivity=int(entry.options.get(OPT_SENSITIVITY, DEFAULT_SENSITIVITY)),
+            )
         )
         source = FrameSource(
             source_url,
@@ -93,13 +96,13 @@ class SmartPlayRuntime:
     # ----------------------------------------------------------------- settings
     @property
     def delay(self) -> float:
-        """Absence delay in seconds."""
-        return float(self.entry.options.get(OPT_DELAY, DEFAULT_DELAY))
+        """Absence delay in seconds (as the engine applies it)."""
+        return self.engine.config.delay
 
     @property
     def sensitivity(self) -> int:
-        """Sensitivity, 1 (least) .. 10 (most)."""
-        return int(self.entry.options.get(OPT_SENSITIVITY, DEFAULT_SENSITIVITY))
+        """Sensitivity, 1 (least) .. 10 (most) (as the engine applies it)."""
+        return self.engine.config.sensitivity
 
     @property
     def auto_pause(self) -> bool:
@@ -141,17 +144,23 @@ class SmartPlayRuntime:
 
     @callback
     def _update_options(self, changes: dict[str, Any]) -> None:
-        self.hass.config_entries.async_update_entry(
-            self.entry, options={**self.entry.options, **changes}
-        )
-        # The entry's update listener calls async_apply_options.
+        options = {**self.entry.options, **changes}
+        self.hass.config_entries.async_update_entry(self.entry, options=options)
+        self.async_apply_options(options)
 
     @callback
-    def async_apply_options(self) -> None:
-        """Apply the entry's options to the running engine (no reload)."""
-        self.engine.set_delay(self.delay)
-        self.engine.set_sensitivity(self.sensitivity)
-        self.features.async_apply_options()
+    def async_apply_options(self, options: Mapping[str, Any] | None = None) -> None:
+        """Apply options (default: the entry's) to the running engine, without a reload.
+
+        There is deliberately no config entry update listener: the options flow and
+        the number entities call this directly (an update listener next to the
+        reauth/reconfigure flows' reloads is an error from Home Assistant 2026.12).
+        """
+        if options is None:
+            options = self.entry.options
+        self.engine.set_delay(float(options.get(OPT_DELAY, DEFAULT_DELAY)))
+        self.engine.set_sensitivity(int(options.get(OPT_SENSITIVITY, DEFAULT_SENSITIVITY)))
+        self.features.async_apply_options(options)
         self._notify()
 
     def latest_jpeg(self) -> bytes | None:
