@@ -62,10 +62,19 @@ class SmartPlayFeatures:
     """Gestures (and people) of one config entry."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry, controller: PlaybackController
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        controller: PlaybackController,
+        threadsafe: Callable[[Callable[[Any], None]], Callable[[Any], None]],
     ) -> None:
-        """Create the analyzers (off unless the entry's options switch them on)."""
+        """Create the analyzers (off unless the entry's options switch them on).
+
+        ``threadsafe`` wraps a loop callback so the pipeline thread can call it
+        (the runtime's bridge, which also drops calls once the entry stops).
+        """
         self.hass = hass
+        self._threadsafe = threadsafe
         self.entry = entry
         self.controller = controller
         self.gesture_signal = SIGNAL_GESTURE.format(entry.entry_id)
@@ -158,17 +167,6 @@ class SmartPlayFeatures:
             },
             "people": self.people.diagnostics(),
         }
-
-    # -------------------------------------------------------- thread → loop
-    def _threadsafe[T](self, handler: Callable[[T], None]) -> Callable[[T], None]:
-        loop = self.hass.loop
-
-        def _call(value: T) -> None:
-            if self._stopped or loop.is_closed():
-                return
-            loop.call_soon_threadsafe(handler, value)
-
-        return _call
 
     @callback
     def _async_handle_gesture(self, event: GestureEvent) -> None:

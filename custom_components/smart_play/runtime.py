@@ -83,7 +83,7 @@ class SmartPlayRuntime:
             realtime=True,
         )
         # Optional camera features (gestures, people) run as analyzers next to the engine.
-        self.features = SmartPlayFeatures(hass, entry, controller)
+        self.features = SmartPlayFeatures(hass, entry, controller, self._threadsafe)
         self.pipeline = VisionPipeline(
             source,
             self.features.wrap(self.engine),
