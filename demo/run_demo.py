@@ -67,7 +67,7 @@ async def smart_play_entry(client: HassClient, source: str, player: str) -> dict
     if await client.state(player) is None:
         raise HassError(f"{player} does not exist; is the demo integration loaded?")
     log(f"Adding Smart Play via the config flow: target {player}, camera {source}")
-    result = await add_media_player_entry(client, player, source, loop=True)
+    result = await add_media_player_entry(client, player, source, loop=True, name="Desk")
     if result.get("type") != "create_entry":
         raise HassError(f"config flow did not create an entry: {result}")
     return dict(result["result"])

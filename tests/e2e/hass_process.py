@@ -743,6 +743,7 @@ async def add_media_player_entry(
     source: str,
     *,
     loop: bool = True,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """Add Smart Play through the real config flow: media player target + camera source.
 
@@ -755,7 +756,10 @@ async def add_media_player_entry(
         flow = await client.flow_step(flow["flow_id"], {"media_player_entity_id": media_player})
     if flow.get("step_id") != "camera":
         raise HassError(f"unexpected flow step: {flow}")
-    return await client.flow_step(flow["flow_id"], {"source": source, "loop": loop})
+    camera: dict[str, Any] = {"source": source, "loop": loop}
+    if name:
+        camera["name"] = name
+    return await client.flow_step(flow["flow_id"], camera)
 
 
 def log_records(text: str) -> list[str]:
