@@ -9,6 +9,7 @@ from typing import Any
 import av
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.requirements import RequirementsNotFound
 import pytest
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
@@ -260,10 +261,19 @@ async def test_enrol_from_folder(
 
 
 async def test_people_need_opencv(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without the OpenCV extra the feature says so plainly and stays off."""
+    """Without the OpenCV extra (and no wheel to install) the feature says so and stays off."""
     why = "recognising people needs the optional OpenCV extra"
     monkeypatch.setattr("custom_components.smart_play.options_flow.face_support", lambda: why)
     monkeypatch.setattr("custom_components.smart_play.people.face_support", lambda: why)
+    installs: list[list[str]] = []
+
+    async def no_wheel(_hass: HomeAssistant, _domain: str, requirements: list[str]) -> None:
+        installs.append(requirements)
+        raise RequirementsNotFound("smart_play", requirements)
+
+    monkeypatch.setattr(
+        "custom_components.smart_play.options_flow.async_process_requirements", no_wheel
+    )
     with fake_pipelines():
         entry = make_entry(hass, options={OPT_PEOPLE: True})
         await async_setup(hass, entry)
@@ -276,3 +286,36 @@ async def test_people_need_opencv(hass: HomeAssistant, monkeypatch: pytest.Monke
             result["flow_id"], {OPT_PEOPLE: True, OPT_PERSON_PLAYLIST: False}
         )
         assert result["errors"] == {OPT_PEOPLE: "opencv_missing"}
+        assert installs == [["opencv-python-headless>=4.8,<5"]]  # it was tried once
+        assert OPT_PEOPLE not in entry.options or entry.options[OPT_PEOPLE] is True
+
+
+async def test_opencv_installed_on_demand(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching people on installs the OpenCV extra where a wheel exists, then it works."""
+    state = {"installed": False}
+
+    def support() -> str | None:
+        return None if state["installed"] else "OpenCV is not installed"
+
+    async def install(_hass: HomeAssistant, _domain: str, requirements: list[str]) -> None:
+        assert requirements == ["opencv-python-headless>=4.8,<5"]
+        state["installed"] = True
+
+    monkeypatch.setattr("custom_components.smart_play.options_flow.face_support", support)
+    monkeypatch.setattr("custom_components.smart_play.people.face_support", support)
+    monkeypatch.setattr(
+        "custom_components.smart_play.options_flow.async_process_requirements", install
+    )
+    with fake_pipelines():
+        entry = make_entry(hass)
+        await async_setup(hass, entry)
+        result = await _menu(hass, entry.entry_id, "people")
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {OPT_PEOPLE: True, OPT_PERSON_PLAYLIST: False}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert state["installed"]
+        assert entry.options[OPT_PEOPLE] is True
+        await hass.async_block_till_done()

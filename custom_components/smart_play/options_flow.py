@@ -7,14 +7,18 @@ delegate here so the flow class stays small. Every function takes the flow.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
+from homeassistant.requirements import RequirementsNotFound, async_process_requirements
 import numpy as np
 import voluptuous as vol
 
+from .const import DOMAIN
 from .features import (
     DEFAULT_GESTURE_ZONE,
     OPT_GESTURE_MIRROR,
@@ -30,9 +34,12 @@ from .people import (
 )
 from .vision.faces import face_support
 from .vision.gestures import format_zone, parse_zone
+from .vision.optional import OPENCV_REQUIREMENT, forget_opencv
 
 if TYPE_CHECKING:
     from .runtime import SmartPlayRuntime
+
+_LOGGER = logging.getLogger(__name__)
 
 MENU: Final = ["settings", "gestures", "people", "add_person", "remove_person"]
 CONF_NAME: Final = "name"
@@ -99,6 +106,8 @@ async def async_step_people(
     why = await flow.hass.async_add_executor_job(face_support)  # imports OpenCV
     if user_input is not None:
         if user_input.get(OPT_PEOPLE) and why is not None:
+            why = await _async_install_opencv(flow.hass)
+        if user_input.get(OPT_PEOPLE) and why is not None:
             errors[OPT_PEOPLE] = "opencv_missing"
         else:
             return save_options(flow, user_input)
@@ -116,6 +125,27 @@ async def async_step_people(
         errors=errors,
         description_placeholders={"opencv": why or "OpenCV is installed"},
     )
+
+
+async def _async_install_opencv(hass: HomeAssistant) -> str | None:
+    """Install the optional OpenCV extra with Home Assistant's installer.
+
+    Returns None when OpenCV imports afterwards, else why not. Where no wheel
+    exists (Home Assistant OS and the container are Alpine/musl) the installer
+    fails and the user is told so; nothing else changes.
+    """
+    try:
+        await async_process_requirements(hass, DOMAIN, [OPENCV_REQUIREMENT])
+    except RequirementsNotFound:
+        _LOGGER.warning(
+            "The optional OpenCV extra (%s) cannot be installed on this system", OPENCV_REQUIREMENT
+        )
+        return (
+            f"{OPENCV_REQUIREMENT} cannot be installed on this system (no wheel for this "
+            "platform, e.g. Home Assistant OS / Alpine); people recognition is not available here"
+        )
+    forget_opencv()
+    return await hass.async_add_executor_job(face_support)
 
 
 async def async_step_add_person(

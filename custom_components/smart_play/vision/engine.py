@@ -52,6 +52,7 @@ from .motion import (
     normalise,
 )
 from .occupancy import OccupancyStateMachine
+from .optional import opencv
 from .presence import (
     FaceConfirmer,
     MicroMotion,
@@ -59,7 +60,6 @@ from .presence import (
     SceneReference,
     blob_mask_share,
     cell_means,
-    opencv,
     touching_blobs,
 )
 from .types import Box, Frame, FrameResult, Occupancy, Transition

@@ -25,11 +25,11 @@ from functools import cache
 import logging
 import threading
 import time
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from .optional import opencv
 from .types import Box, Frame, FrameResult, Occupancy
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,16 +44,6 @@ MATCH_MARGIN = 1.1  # the best person must be this much nearer than the next bes
 MAX_TEMPLATES = 20  # templates kept per person
 SHOW_SECONDS = 5.0  # the recognised name is shown this long on the tracking view
 PERSON_TEXT_COLOUR = (0, 220, 90)
-
-
-@cache
-def opencv() -> ModuleType | None:
-    """Return the cv2 module, or None when OpenCV is not installed."""
-    try:
-        import cv2  # optional dependency
-    except ImportError:
-        return None
-    return cv2
 
 
 def face_support() -> str | None:

@@ -18,7 +18,6 @@ engine combines:
 from __future__ import annotations
 
 from collections import deque
-from importlib import import_module
 from typing import Any
 
 import numpy as np
@@ -196,14 +195,6 @@ class MicroMotion:
         if share == 0.0 or share > 0.3:  # nothing, or a global change (not a person)
             return []
         return [b for b in components(close_cells(changed)) if b.cells >= self.min_cells]
-
-
-def opencv() -> Any | None:
-    """Return the cv2 module when it imports, else None."""
-    try:
-        return import_module("cv2")
-    except ImportError:
-        return None
 
 
 class FaceConfirmer:

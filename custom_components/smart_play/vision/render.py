@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import cache
-from importlib import import_module
-from types import ModuleType
 
 import av
 import numpy as np
 
+from .optional import opencv
 from .types import Box, FrameResult, Occupancy
 
 MOTION_COLOUR = (255, 196, 0)  # amber
@@ -180,14 +179,6 @@ def annotate(image: np.ndarray, result: FrameResult, *, delay: float) -> np.ndar
     return out
 
 
-@cache
-def _cv2() -> ModuleType | None:
-    try:
-        return import_module("cv2")
-    except ImportError:
-        return None
-
-
 def encode_jpeg(image: np.ndarray, quality: int = 80, *, use_opencv: bool | None = None) -> bytes:
     """Encode an RGB uint8 image as JPEG bytes.
 
@@ -196,7 +187,7 @@ def encode_jpeg(image: np.ndarray, quality: int = 80, *, use_opencv: bool | None
     """
     quality = min(100, max(1, int(quality)))
     rgb = np.ascontiguousarray(image, dtype=np.uint8)
-    cv2 = _cv2() if use_opencv is not False else None
+    cv2 = opencv() if use_opencv is not False else None
     if cv2 is not None:
         ok, buf = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok:
