@@ -52,6 +52,7 @@ from .players.base import (
     PremiumRequired,
     RateLimited,
 )
+from .tasks import async_cancel_tasks
 from .vision.types import Occupancy, Transition
 
 _LOGGER = logging.getLogger(__name__)
@@ -208,11 +209,7 @@ class PlaybackController:
         self._closed = True
         self._generation += 1
         self._wake.set()
-        tasks = [task for task in self._tasks if not task.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await async_cancel_tasks(self._tasks)
         # Write a pending delayed save now: a reload right after a change must see it.
         await self._async_save()
         close = getattr(self.target, "async_close", None)

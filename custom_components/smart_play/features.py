@@ -21,6 +21,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import DOMAIN
 from .people import OPT_PEOPLE, PeopleManager
+from .tasks import async_cancel_tasks
 from .vision.analysis import AnalyzingEngine, Overlay, overlay_renderer
 from .vision.gestures import (
     DEFAULT_ZONE,
@@ -145,11 +146,7 @@ class SmartPlayFeatures:
         self._stopped = True
         self.gestures.enabled = False
         await self.people.async_stop()
-        tasks = [task for task in self._tasks if not task.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await async_cancel_tasks(self._tasks)
 
     def diagnostics(self) -> dict[str, Any]:
         """Feature state for diagnostics."""

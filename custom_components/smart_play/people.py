@@ -22,6 +22,7 @@ from homeassistant.helpers.storage import Store
 import numpy as np
 
 from .const import DOMAIN
+from .tasks import async_cancel_tasks
 from .vision.faces import (
     DESCRIPTOR_SIZE,
     PeopleAnalyzer,
@@ -258,11 +259,7 @@ class PeopleManager:
         """Cancel playlist starts in flight."""
         self.analyzer.enabled = False
         self.analyzer.cancel_capture()
-        tasks = [task for task in self._tasks if not task.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await async_cancel_tasks(self._tasks)
 
     def diagnostics(self) -> dict[str, Any]:
         """State for diagnostics: names and counts only, no face data."""
