@@ -245,7 +245,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
             await asyncio.sleep(5.5)  # let loop_lag publish its last numbers
-            lag = await client.state("sensor.loop_lag")
+        # HA access tokens live 30 minutes: read the result with a fresh one.
+        async with hass.client() as fresh:
+            lag = await fresh.state("sensor.loop_lag")
     finally:
         hass.stop()
         server.close()
