@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import contextlib
 import os
 import threading
 
@@ -63,6 +64,10 @@ def _open_fds() -> set[str]:
     return fds
 
 
+def _fds_besides_clip() -> set[str]:
+    return {fd for fd in _open_fds() if str(clip()) not in fd}
+
+
 async def test_setup_streams_and_unload_releases_the_camera(hass: HomeAssistant) -> None:
     """Set up on a real clip: entities report sensible states; unload stops everything."""
     entry = make_entry(hass)
@@ -105,7 +110,9 @@ async def test_reloads_leak_no_thread_or_file(hass: HomeAssistant) -> None:
     await _wait_for(hass, lambda: _state(hass, STATUS) == "streaming")
     threads_before = len(_non_pool_threads())
     own_before = len(_smart_play_threads())
-    fds_before = len(_open_fds())
+    # The looping clip is closed and reopened at every loop, so it is counted
+    # separately: at most one open copy of it, and nothing else may grow.
+    fds_before = _fds_besides_clip()
 
     for _ in range(3):
         assert await hass.config_entries.async_reload(entry.entry_id)
@@ -114,7 +121,12 @@ async def test_reloads_leak_no_thread_or_file(hass: HomeAssistant) -> None:
 
     assert len(_smart_play_threads()) == own_before
     assert len(_non_pool_threads()) <= threads_before, _non_pool_threads()
-    assert len(_open_fds()) <= fds_before
+    assert sum(str(clip()) in fd for fd in _open_fds()) <= 1
+    # Sockets and pipes of the reloads may take a moment to be closed by
+    # their owners (executor jobs finishing); a leak stays.
+    with contextlib.suppress(TimeoutError):
+        await _wait_for(hass, lambda: len(_fds_besides_clip()) <= len(fds_before), limit=5)
+    assert len(_fds_besides_clip()) <= len(fds_before), _fds_besides_clip() - fds_before
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
