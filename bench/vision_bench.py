@@ -45,11 +45,11 @@ from custom_components.smart_play.vision.motion import (  # noqa: E402
     downscale_gray,
     normalise,
 )
+from custom_components.smart_play.vision.optional import opencv  # noqa: E402
 from custom_components.smart_play.vision.presence import (  # noqa: E402
     FaceConfirmer,
     SceneReference,
     cell_means,
-    opencv,
 )
 from custom_components.smart_play.vision.types import Frame  # noqa: E402
 
