@@ -40,6 +40,7 @@ from custom_components.smart_play.vision.source import iter_file_frames  # noqa:
 from custom_components.smart_play.vision.types import Occupancy, Transition  # noqa: E402
 
 LEAVE_SLACK = 1.0  # EMPTY must come within delay + this after a leave
+ENTRY_GRACE = 0.5  # OCCUPIED must come within this after an entry
 
 
 @dataclass
@@ -109,11 +110,24 @@ def evaluate_clip(
     report = ClipReport(path.name, duration, len(timeline), transitions=transitions, seconds=seconds)
     delay = engine.config.delay
     leaves = [b for _a, b in present if b < duration - 1e-6]
+    # EMPTY in the first ENTRY_GRACE s of a presence, before the engine first
+    # said OCCUPIED in it, is entry latency (reported as entry_delays), not a
+    # false "empty": the room was empty a moment ago and nobody gets paused.
+    first_occupied = {
+        a: next((t for t, s in timeline if a <= t < b and s is Occupancy.OCCUPIED), b)
+        for a, b in present
+    }
+
+    def entering(t: float) -> bool:
+        return any(
+            a <= t < min(first_occupied[a], a + ENTRY_GRACE) for a, _b in present if a > 0.0
+        )
+
     for index, (t, state) in enumerate(timeline):
         end = timeline[index + 1][0] if index + 1 < len(timeline) else duration
         dur = max(0.0, end - t)
         if _present(present, t):
-            if state is Occupancy.EMPTY:
+            if state is Occupancy.EMPTY and not entering(t):
                 report.false_empty += dur
             elif state is Occupancy.UNKNOWN:
                 report.unknown_present += dur

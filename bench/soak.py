@@ -215,15 +215,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         assert hass.proc is not None
         proc = psutil.Process(hass.proc.pid)
         async with hass.client() as client:
-            result = await add_media_player_entry(client, PLAYER, server.url, loop=False)
-            if result.get("type") != "create_entry":
-                raise SystemExit(f"config flow failed: {result}")
-            entry_id = result["result"]["entry_id"]
-            sensor = await occupancy_sensor(client, entry_id)
-            print(
-                f"[soak] hass pid {proc.pid}, {sensor} on {server.url}; warming up {WARMUP:.0f} s",
-                flush=True,
-            )
+            if args.control:
+                # Same hass, demo and RTSP server, but no Smart Play entry: HA's own drift.
+                entry_id, sensor = "", "binary_sensor.none"
+                print(f"[soak] control run: hass pid {proc.pid} without Smart Play", flush=True)
+            else:
+                result = await add_media_player_entry(client, PLAYER, server.url, loop=False)
+                if result.get("type") != "create_entry":
+                    raise SystemExit(f"config flow failed: {result}")
+                entry_id = result["result"]["entry_id"]
+                sensor = await occupancy_sensor(client, entry_id)
+                print(
+                    f"[soak] hass pid {proc.pid}, {sensor} on {server.url}; "
+                    f"warming up {WARMUP:.0f} s",
+                    flush=True,
+                )
             await asyncio.sleep(WARMUP)
             events = await client.subscribe_events()
             await client.call_service("loop_lag", "reset")
@@ -317,6 +323,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0, help="measured time (default 30)")
     parser.add_argument("--clip", type=Path, default=CLIP, help="labelled clip (needs CLIP.json)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="the same setup without the Smart Play entry (Home Assistant's own drift)",
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
     if args.json:
@@ -325,7 +336,7 @@ def main() -> None:
     lag = result["loop_lag_ms"]
     print(
         f"""
-Soak: {result["minutes"]} min of RTSP ({result["clip_loops"]} loops of the clip)
+Soak{" (control, no Smart Play)" if args.control else ""}: {result["minutes"]} min of RTSP ({result["clip_loops"]} loops of the clip)
   hass CPU           {result["cpu_percent"]} % of one core (average)
   hass RSS           {result["rss_mb_start"]} MB -> {result["rss_mb_end"]} MB
   hass threads       {result["threads_start"]} -> {result["threads_end"]}

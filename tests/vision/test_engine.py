@@ -362,3 +362,29 @@ def test_odd_frame_shapes_are_handled(shape: tuple[int, int, int]) -> None:
             assert 0 <= y < shape[0]
             assert x + w <= shape[1]
             assert y + h <= shape[0]
+
+
+def test_a_one_off_change_in_the_empty_room_is_not_an_entry(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
+    # Something appears at once and then stays put (a bag falling over, a screen
+    # waking, a cut in the video): the background model sees "motion" for a few
+    # frames, but nobody walked in, so the music must not be resumed.
+    engine = make_engine()
+    t0 = settled_empty(engine)
+    results = run(engine, [150] * 60, start=t0)
+    assert results[0].motion_boxes, "the step is seen as motion against the background"
+    assert transitions(results) == []
+    assert engine.state is Occupancy.EMPTY
+
+
+def test_an_entry_still_takes_only_one_more_frame(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
+    engine = make_engine()
+    t0 = settled_empty(engine)
+    results = run(engine, walk(-BLOCK_W + 5, 140, 15), start=t0)
+    trs = transitions(results)
+    assert [s for _, s, _ in trs] == [Occupancy.OCCUPIED]
+    first_motion = next(r.t for r in results if r.motion_boxes)
+    assert trs[0][0] == pytest.approx(first_motion + 1 / FPS)

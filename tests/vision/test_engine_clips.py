@@ -120,3 +120,28 @@ def test_one_by_one_at_reduced_analysis_rate(fps: float) -> None:
     assert len(rep.leave_delays) == 6
     assert all(d is not None and d <= DELAY + 1.0 for d in rep.leave_delays)
     assert all(d is not None and d <= 0.5 for d in rep.entry_delays)
+
+
+def test_a_looping_clip_does_not_flip_at_the_seam() -> None:
+    # A looped clip jumps from its last frame back to its first: the picture
+    # changes at once while the room is empty (the soak's RTSP stream loops).
+    # Found in a 30-min soak: one "occupied" blip and one extra pause per loop.
+    import av
+
+    from custom_components.smart_play.vision.engine import OccupancyEngine
+    from custom_components.smart_play.vision.types import Frame
+
+    with av.open(str(DATA / "one-by-one-person-detection.mp4")) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    labels = load_labels(DATA / "one-by-one-person-detection.mp4")
+    duration = labels["duration_s"]
+    engine = OccupancyEngine(EngineConfig(delay=DELAY, use_opencv=False))
+    seam_changes = []
+    for index, image in enumerate(frames + frames[:100]):
+        t = index / labels["fps"]
+        result = engine.process(Frame(image, t, 0.0))
+        if result.transition is not None and duration - 3.0 < t < duration + 5.0:
+            seam_changes.append((round(t, 1), result.transition.state))
+    # The room is empty from 136.1 s to 6.0 s of the next loop: one EMPTY after
+    # the last person left, then nothing until the first person of the next loop.
+    assert [s for _t, s in seam_changes] == [Occupancy.EMPTY]

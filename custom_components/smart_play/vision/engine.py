@@ -72,6 +72,7 @@ FACE_MAX_MOTION = 2.0  # % of cells moving above which the face check is skipped
 EDGE_BAND = 0.25  # the last motion's centre must lie in this outer share of the frame
 VERIFY = 1.0  # s of calm a start-up reference cell needs before motion there
 HEADING = 1.0  # cells the motion must have moved towards a border to count as leaving
+ENTRY_WINDOW = 0.6  # s: an entry into an empty room needs change in two frames this close
 
 
 @dataclass
@@ -136,6 +137,8 @@ class OccupancyEngine:
         self._ref_t0 = 0.0
         self._still_box: Blob | None = None  # foreground where the person last stood still
         self._last_alive: float | None = None  # stream time of the last motion/micro-motion
+        self._prev_small: np.ndarray | None = None  # previous normalised small frame
+        self._entry_since: float | None = None  # first frame of a possible entry (while EMPTY)
         self.set_sensitivity(self.config.sensitivity)
 
     # ------------------------------------------------------------------ API
@@ -190,6 +193,8 @@ class OccupancyEngine:
         self._motion.reset()
         self._face_until = None
         self._last_t = None
+        self._prev_small = None
+        self._entry_since = None
         return self._sm.set_unknown(t, reason)
 
     def reset(self) -> None:
@@ -206,6 +211,8 @@ class OccupancyEngine:
         self._factor = None
         self._shape = None
         self._last_t = None
+        self._prev_small = None
+        self._entry_since = None
         self._sm = OccupancyStateMachine(self.config.delay, self.config.startup_quiet)
 
     # -------------------------------------------------------------- process
@@ -277,7 +284,11 @@ class OccupancyEngine:
         person: Blob | None = None
         person_box: Box | None = None
 
-        if motion.blobs:
+        prev_small, self._prev_small = self._prev_small, small
+        if motion.blobs and state is Occupancy.EMPTY and not self._entry_confirmed(t, prev_small, small):
+            # Nobody is taken to have come in on the strength of one frame.
+            pass
+        elif motion.blobs:
             union = motion.blobs[0]
             for blob in motion.blobs[1:]:
                 union = union.union(blob)
@@ -357,6 +368,27 @@ class OccupancyEngine:
             or (last.y0 <= 0 and cy < grid_h * EDGE_BAND and dy <= -HEADING)
             or (last.y1 >= grid_h and cy > grid_h * (1 - EDGE_BAND) and dy >= HEADING)
         )
+
+    def _entry_confirmed(self, t: float, before: np.ndarray | None, now: np.ndarray) -> bool:
+        """Tell whether motion in an empty room is someone coming in.
+
+        Someone walking in changes the picture in consecutive frames; a one-off
+        step (something falling over, a monitor waking, a cut in the video,
+        the end of a looping clip) changes it once and is then still, although
+        the running background needs a few frames to catch up with it. So the
+        frame-to-frame change must show in two frames at most ENTRY_WINDOW
+        apart (longer for very low frame rates): one more frame of latency.
+        """
+        changed = before is not None and self._motion.changed_cells(before, now) >= self._motion.min_cells
+        if not changed:
+            self._entry_since = None
+            return False
+        since = self._entry_since
+        if since is not None and t - since <= max(ENTRY_WINDOW, 1.5 * self._last_dt):
+            self._entry_since = None
+            return True
+        self._entry_since = t
+        return False
 
     def _still_person(
         self,

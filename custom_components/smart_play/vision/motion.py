@@ -269,6 +269,20 @@ class MotionDetector:
         return MotionResult(share * 100.0, blobs, False, closed)
 
 
+    def changed_cells(self, before: np.ndarray, after: np.ndarray) -> int:
+        """Cells that changed between two successive normalised frames.
+
+        Unlike :meth:`update` (difference to the running background), this sees
+        only what changes from one frame to the next: a one-off step (an object
+        toppling, a screen waking, a cut in the video) shows here once and then
+        never again, while a person walking in keeps changing frame after frame.
+        """
+        if before.shape != after.shape:
+            return 0
+        mask = np.abs(after - before) > self.pixel_threshold
+        return int(np.count_nonzero(cell_fraction(mask) >= self.cell_share))
+
+
 def blob_to_box(blob: Blob, scale: float, frame_w: int, frame_h: int) -> Box:
     """Cell-coordinate blob to an (x, y, w, h) box in full-frame pixels."""
     x = int(blob.x0 * scale)
