@@ -48,10 +48,18 @@ async def _async_setup_automation(
 def test_every_blueprint_file_is_valid() -> None:
     """All shipped blueprints pass the schema and target this HA version."""
     files = sorted(p.name for p in BLUEPRINTS.glob("*.yaml"))
-    assert files == ["lights_off_when_empty.yaml", "pause_media_when_empty.yaml"]
+    assert files == [
+        "gesture_actions.yaml",
+        "lights_off_when_empty.yaml",
+        "pause_media_when_empty.yaml",
+    ]
     for name in files:
         blueprint = _load(name)
         assert blueprint.validate() is None, name
+        if name == "gesture_actions.yaml":  # tested in test_gesture_blueprint.py
+            selector = blueprint.inputs["gesture_entity"]["selector"]["entity"]
+            assert selector["filter"][0]["integration"] == "smart_play"
+            continue
         sensor_selector = blueprint.inputs["occupancy_sensor"]["selector"]["entity"]
         assert sensor_selector["filter"][0]["integration"] == "smart_play"
         assert sensor_selector["filter"][0]["device_class"] in ("occupancy", ["occupancy"])
