@@ -22,6 +22,7 @@ import argparse
 import asyncio
 from dataclasses import dataclass, field
 import json
+import os
 from pathlib import Path
 import sys
 import tempfile
@@ -57,7 +58,10 @@ LOOP_LAG_MANIFEST = {
 }
 LOOP_LAG_INIT = '''"""Soak-test helper: how late does a 100 ms event-loop timer fire?"""
 
+from collections import deque
 from datetime import timedelta
+import gc
+import tracemalloc
 
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.helpers.event import async_track_time_interval
@@ -68,8 +72,9 @@ INTERVAL = 0.1
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Start the timer, publish sensor.loop_lag every 5 s, offer loop_lag.reset."""
-    samples: list[float] = []
+    """Start the timer, publish sensor.loop_lag every 5 s, offer loop_lag.reset/snapshot."""
+    # Bounded (the last ~55 min at 10 samples/s): the probe must not grow the RSS it measures.
+    samples: deque[float] = deque(maxlen=33000)
     expected = [hass.loop.time() + INTERVAL]
 
     def tick() -> None:
@@ -102,7 +107,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     def reset(_call: ServiceCall) -> None:
         samples.clear()
 
+    def snapshot(call: ServiceCall) -> None:
+        # Runs in the executor: dumping a tracemalloc snapshot takes a while.
+        if tracemalloc.is_tracing():
+            gc.collect()
+            tracemalloc.take_snapshot().dump(call.data["path"])
+
     hass.services.async_register(DOMAIN, "reset", reset)
+    hass.services.async_register(DOMAIN, "snapshot", snapshot)
     async_track_time_interval(hass, publish, timedelta(seconds=5))
     return True
 '''
@@ -206,6 +218,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "smart_play": REPO / "custom_components" / "smart_play",
             "loop_lag": lag_comp,
         },
+        env={"PYTHONTRACEMALLOC": "8"} if args.tracemalloc else None,
     )
     observed = Observed()
     try:
@@ -233,6 +246,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(WARMUP)
             events = await client.subscribe_events()
             await client.call_service("loop_lag", "reset")
+            if args.tracemalloc:
+                await client.call_service("loop_lag", "snapshot", {"path": str(work / "start.tm")})
+                await wait_for_file(work / "start.tm")
             start = sample(proc)
             end_at = time.monotonic() + args.minutes * 60
             reader = asyncio.create_task(collect(events, sensor, entry_id, observed))
@@ -254,10 +270,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # HA access tokens live 30 minutes: read the result with a fresh one.
         async with hass.client() as fresh:
             lag = await fresh.state("sensor.loop_lag")
+            if args.tracemalloc:
+                await fresh.call_service("loop_lag", "snapshot", {"path": str(work / "end.tm")})
+                await wait_for_file(work / "end.tm")
     finally:
         hass.stop()
         server.close()
 
+    if args.tracemalloc:
+        print_growth(work / "start.tm", work / "end.tm")
     true_n, false_n, offset = classify(observed.transitions, duration, changes)
     wall = end.t - start.t
     loops = wall / duration
@@ -284,6 +305,35 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "resume_skipped": observed.skipped,
         "log": str(hass.log_path),
     }
+
+
+async def wait_for_file(path: Path, limit: float = 300.0) -> None:
+    """Wait until hass has finished writing ``path`` (its size stops changing)."""
+    last, stable_since, deadline = -1, time.monotonic(), time.monotonic() + limit
+    while time.monotonic() < deadline:
+        size = os.stat(path).st_size if os.path.exists(path) else -1  # noqa: ASYNC240
+        if size != last:
+            last, stable_since = size, time.monotonic()
+        elif size > 0 and time.monotonic() - stable_since >= 3.0:
+            return
+        await asyncio.sleep(0.5)
+    raise SystemExit(f"hass did not write {path}")
+
+
+def print_growth(start: Path, end: Path, top: int = 25) -> None:
+    """Where Python-level memory grew between two tracemalloc snapshots of hass."""
+    import tracemalloc
+
+    before = tracemalloc.Snapshot.load(str(start))
+    after = tracemalloc.Snapshot.load(str(end))
+    total = sum(s.size for s in after.statistics("filename")) - sum(
+        s.size for s in before.statistics("filename")
+    )
+    print(f"[soak] traced Python memory grew by {total / 2**20:+.2f} MiB; top lines:")
+    for stat in after.compare_to(before, "lineno")[:top]:
+        frame = stat.traceback[0]
+        name = "/".join(Path(frame.filename).parts[-3:])
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {name}:{frame.lineno}")
 
 
 async def occupancy_sensor(client: HassClient, entry_id: str) -> str:
@@ -323,6 +373,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0, help="measured time (default 30)")
     parser.add_argument("--clip", type=Path, default=CLIP, help="labelled clip (needs CLIP.json)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace hass's Python allocations and print where memory grew (slower)",
+    )
     parser.add_argument(
         "--control",
         action="store_true",

@@ -18,7 +18,10 @@ Pipeline per frame (all on a ~160x90 copy of the green channel, numpy only):
    create) presence. A "still person" that shows no movement at all for
    ``still_timeout`` s (default 5 min) is taken for a thing left behind;
 4. the state machine of :mod:`.occupancy`, driven by frame pts only, so
-   offline processing and real time give identical decisions.
+   offline processing and real time give identical decisions. In an EMPTY
+   room, motion is presence only once the picture changed from one frame to
+   the next in two frames (at most ENTRY_WINDOW s apart): a person walking in
+   does, a one-off step (a thing falling over, a video cut) does not.
 
 Start-up (no empty-room reference yet): the engine starts UNKNOWN. Motion, or
 clustered micro-motion (a seated person breathing, blinking), makes it
@@ -228,6 +231,7 @@ class OccupancyEngine:
                 if self._face is not None:
                     self._face.reset()
                 self._face_until = None
+                self._entry_since = None
             elif t > last:
                 self._last_dt = min(t - last, 1.0)
         self._last_t = t
@@ -384,7 +388,7 @@ class OccupancyEngine:
             self._entry_since = None
             return False
         since = self._entry_since
-        if since is not None and t - since <= max(ENTRY_WINDOW, 1.5 * self._last_dt):
+        if since is not None and 0.0 < t - since <= max(ENTRY_WINDOW, 1.5 * self._last_dt):
             self._entry_since = None
             return True
         self._entry_since = t
