@@ -147,7 +147,8 @@ async def test_missing_source_is_retried(hass: HomeAssistant, tmp_path) -> None:
 async def test_end_of_clip_makes_occupancy_unavailable(hass: HomeAssistant) -> None:
     """When the camera stops delivering (end of a non-looping clip), nothing claims 'empty'."""
     entry = make_entry(hass, source=str(clip("empty-room-preview.mp4")), **{CONF_LOOP: False})
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    with all_entities_enabled():
+        assert await hass.config_entries.async_setup(entry.entry_id)
     await _wait_for(hass, lambda: _state(hass, STATUS) == "streaming")
     await _wait_for(hass, lambda: _state(hass, STATUS) == "stopped", limit=10)
     assert _state(hass, OCCUPANCY) == STATE_UNAVAILABLE

@@ -80,6 +80,7 @@ async def test_camera_status_follows_the_source(
     assert hass.states.get(STATUS).state == "stopped"
 
 
+@pytest.mark.usefixtures("enabled_by_default")
 async def test_motion_level(hass: HomeAssistant, pipelines: list[FakePipeline]) -> None:
     """Motion level in %, measured only while the camera streams."""
     entry = make_entry(hass)
@@ -104,19 +105,20 @@ async def test_motion_level(hass: HomeAssistant, pipelines: list[FakePipeline]) 
     assert hass.states.get(MOTION).state == STATE_UNAVAILABLE
 
 
-async def test_sensors_are_diagnostic_and_rate_disabled_by_default(
+async def test_sensors_are_diagnostic_and_busy_ones_disabled_by_default(
     hass: HomeAssistant, pipelines: list[FakePipeline]
 ) -> None:
-    """All three are diagnostic; the analysis rate is off until enabled."""
+    """All three are diagnostic; motion level and analysis rate are off until enabled
+    (they change every second: each change would be a recorder row)."""
     entry, _ = await async_setup_streaming(hass, pipelines)
     registry = er.async_get(hass)
     for key in ("motion_level", "camera_status", "analysis_rate"):
         registry_entry = registry.async_get(entity_id_of(hass, entry, "sensor", key))
         assert registry_entry.entity_category is EntityCategory.DIAGNOSTIC
-    rate = registry.async_get(RATE)
-    assert rate.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-    assert hass.states.get(RATE) is None
-    assert hass.states.get(MOTION) is not None
+    for entity_id in (RATE, MOTION):
+        assert registry.async_get(entity_id).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        assert hass.states.get(entity_id) is None
+    assert hass.states.get(STATUS) is not None
 
 
 @pytest.mark.usefixtures("enabled_by_default")
@@ -135,6 +137,7 @@ async def test_analysis_rate(hass: HomeAssistant, pipelines: list[FakePipeline])
     assert float(hass.states.get(RATE).state) == 0
 
 
+@pytest.mark.usefixtures("enabled_by_default")
 async def test_motion_level_written_at_most_once_per_second(
     hass: HomeAssistant, pipelines: list[FakePipeline], monkeypatch: pytest.MonkeyPatch
 ) -> None:

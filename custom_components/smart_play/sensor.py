@@ -68,6 +68,9 @@ SENSORS: tuple[SmartPlaySensorEntityDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
+        # Changes about every second while someone moves: every change would be a
+        # row in the recorder database, so it is off until a user wants it.
+        entity_registry_enabled_default=False,
         min_write_interval=0.9,
         value_fn=_motion_level,
     ),
