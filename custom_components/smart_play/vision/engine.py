@@ -49,6 +49,7 @@ from .motion import (
     Blob,
     MotionDetector,
     blob_to_box,
+    bounding,
     components,
     downscale_factor,
     downscale_gray,
@@ -289,13 +290,11 @@ class OccupancyEngine:
         person_box: Box | None = None
 
         prev_small, self._prev_small = self._prev_small, small
-        if motion.blobs and state is Occupancy.EMPTY and not self._entry_confirmed(t, prev_small, small):
-            # Nobody is taken to have come in on the strength of one frame.
-            pass
-        elif motion.blobs:
-            union = motion.blobs[0]
-            for blob in motion.blobs[1:]:
-                union = union.union(blob)
+        # In an empty room nobody is taken to have come in on the strength of one frame.
+        if motion.blobs and (
+            state is not Occupancy.EMPTY or self._entry_confirmed(t, prev_small, small)
+        ):
+            union = bounding(motion.blobs)
             self._track.moved(t, union)
             presence, reason, person = True, "motion", union
 
@@ -436,18 +435,14 @@ class OccupancyEngine:
             # Back from UNKNOWN with a known empty room: whatever stands out is a person.
             big = [b for b in components(fg) if b.cells >= 4]
             if big:
-                union = big[0]
-                for blob in big[1:]:
-                    union = union.union(blob)
+                union = bounding(big)
                 track.region = union
                 return True, "still person", union
         # Nobody was seen moving yet (start-up): micro-motion finds a seated person.
         last = track.last_motion
         micro_blobs = self._micro.changes(t, cells) if last is None or t - last > self._micro.lag else []
         if micro_blobs:
-            union = micro_blobs[0]
-            for blob in micro_blobs[1:]:
-                union = union.union(blob)
+            union = bounding(micro_blobs)
             track.region = union
             return True, "still person", union
         return False, "", None

@@ -9,7 +9,7 @@ keeps the cost of one frame well below a millisecond without OpenCV.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, reduce
 
 import numpy as np
 
@@ -137,6 +137,11 @@ class Blob:
             max(self.y1, other.y1),
             self.cells + other.cells,
         )
+
+
+def bounding(blobs: list[Blob]) -> Blob:
+    """Bounding blob of a non-empty list of blobs."""
+    return reduce(Blob.union, blobs)
 
 
 def components(grid: np.ndarray) -> list[Blob]:
