@@ -8,6 +8,7 @@ import time
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import requests
 
 from custom_components.smart_play.application_credentials import (
     SCOPES,
@@ -286,11 +287,14 @@ async def test_no_token_or_error_spam_in_logs(
 
 
 def test_client_has_no_own_retries() -> None:
-    client = build_client("x", api_base="http://127.0.0.1:1/v1")
+    http = requests.Session()
+    client = build_client("x", http, api_base="http://127.0.0.1:1/v1")
     assert client.prefix == "http://127.0.0.1:1/v1/"
-    assert client.retries == 0
-    assert client.status_retries == 0
-    assert 429 not in client.status_forcelist
+    assert client._session is http  # ours, which we close
+    for adapter in http.adapters.values():
+        assert adapter.max_retries.total == 0
+        assert not adapter.max_retries.status_forcelist
+    http.close()
 
 
 async def test_resume_of_a_playing_player_is_done_after_one_check(

@@ -43,10 +43,7 @@ from .base import (
 )
 
 try:  # Home Assistant >= 2026.3 raises dedicated token-request errors.
-    from homeassistant.exceptions import (  # type: ignore[attr-defined]
-        OAuth2TokenRequestError,
-        OAuth2TokenRequestReauthError,
-    )
+    from homeassistant.exceptions import OAuth2TokenRequestError, OAuth2TokenRequestReauthError  # type: ignore[attr-defined]
 except ImportError:  # older cores let aiohttp.ClientResponseError through
 
     class OAuth2TokenRequestError(Exception):  # type: ignore[no-redef]
@@ -123,20 +120,24 @@ class SpotifyUser:
 
 
 def build_client(
-    access_token: str, *, api_base: str | None = None, request_timeout: float = REQUEST_TIMEOUT
+    access_token: str,
+    http: requests.Session,
+    *,
+    api_base: str | None = None,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> spotipy.Spotify:
     """Return a spotipy client that never refreshes or retries by itself.
 
-    ``status_forcelist=(599,)`` matters: with spotipy's default list urllib3 turns a 429 or
-    5xx into a generic "too many error responses" error and the real status and
-    ``Retry-After`` are lost.
+    The caller owns ``http`` and closes it. A plain session has no urllib3 retry
+    adapter, so a 429 or 5xx reaches us with its real status and ``Retry-After``
+    (spotipy's own session retries them and turns them into a generic error).
     """
     client = spotipy.Spotify(
         auth=access_token,
+        requests_session=http,
         requests_timeout=request_timeout,
         retries=0,
         status_retries=0,
-        status_forcelist=(599,),
     )
     api_base = api_base or API_BASE
     client.prefix = api_base if api_base.endswith("/") else f"{api_base}/"
@@ -191,7 +192,10 @@ class SpotifyTarget(PlaybackTarget):
         self._api_base = api_base or API_BASE
         self._retry_delays = retry_delays
         self._default_retry_after = default_retry_after
-        self._client = build_client("", api_base=self._api_base, request_timeout=request_timeout)
+        self._http = requests.Session()
+        self._client = build_client(
+            "", self._http, api_base=self._api_base, request_timeout=request_timeout
+        )
         self._blocked_until = 0.0  # time.monotonic(); no request before this
         self.request_count = 0  # HTTP requests sent to the Web API (not the token endpoint)
         self.last_status: str | None = None  # "ok" or the last error, for diagnostics
@@ -367,7 +371,7 @@ class SpotifyTarget(PlaybackTarget):
 
     async def async_close(self) -> None:
         """Close the HTTP connection pool."""
-        await self.hass.async_add_executor_job(self._client._session.close)
+        await self.hass.async_add_executor_job(self._http.close)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return target details for diagnostics (no token)."""
@@ -484,7 +488,8 @@ async def async_get_spotify_user(
     Raises :class:`AuthFailed` for a rejected token, :class:`PlayerUnavailable` when
     Spotify cannot be reached, :class:`PlayerError` otherwise.
     """
-    client = build_client(access_token, api_base=api_base, request_timeout=request_timeout)
+    http = requests.Session()
+    client = build_client(access_token, http, api_base=api_base, request_timeout=request_timeout)
     try:
         data = await hass.async_add_executor_job(client.me)
     except spotipy.SpotifyException as err:
@@ -496,7 +501,7 @@ async def async_get_spotify_user(
     except requests.RequestException as err:
         raise PlayerUnavailable(f"no answer from Spotify ({type(err).__name__})") from err
     finally:
-        await hass.async_add_executor_job(client._session.close)
+        await hass.async_add_executor_job(http.close)
     return SpotifyUser(
         user_id=str(data.get("id")),
         display_name=data.get("display_name"),
