@@ -32,10 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("custom_components") is None:
     sys.path.insert(0, str(ROOT))
 
-from custom_components.smart_play.vision.engine import (  # noqa: E402
-    EngineConfig,
-    OccupancyEngine,
-)
+from custom_components.smart_play.vision.engine import EngineConfig, OccupancyEngine  # noqa: E402
 from custom_components.smart_play.vision.source import iter_file_frames  # noqa: E402
 from custom_components.smart_play.vision.types import Occupancy, Transition  # noqa: E402
 

@@ -26,10 +26,7 @@ from custom_components.smart_play.vision.faces import (
     Recognition,
     face_support,
 )
-from custom_components.smart_play.vision.gestures import (
-    GestureConfig,
-    GestureDetector,
-)
+from custom_components.smart_play.vision.gestures import GestureConfig, GestureDetector
 from custom_components.smart_play.vision.source import iter_file_frames
 from custom_components.smart_play.vision.types import FrameResult, Occupancy
 from tests.vision import gesture_synth as gs

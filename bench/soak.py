@@ -40,12 +40,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.hass_process import (  # noqa: E402
-    HassClient,
-    HassProcess,
-    add_media_player_entry,
-    ensure_frontend,
-)
+from tests.e2e.hass_process import HassClient, HassProcess, add_media_player_entry, ensure_frontend  # noqa: E402
 from tests.servers.rtsp_server import RtspServer, ensure_installed  # noqa: E402
 
 CLIP = REPO / "tests" / "data" / "one-by-one-person-detection.mp4"

@@ -34,10 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("custom_components") is None:
     sys.path.insert(0, str(ROOT))
 
-from custom_components.smart_play.vision.engine import (  # noqa: E402
-    EngineConfig,
-    OccupancyEngine,
-)
+from custom_components.smart_play.vision.engine import EngineConfig, OccupancyEngine  # noqa: E402
 from custom_components.smart_play.vision.motion import (  # noqa: E402
     MotionDetector,
     components,
@@ -46,11 +43,7 @@ from custom_components.smart_play.vision.motion import (  # noqa: E402
     normalise,
 )
 from custom_components.smart_play.vision.optional import opencv  # noqa: E402
-from custom_components.smart_play.vision.presence import (  # noqa: E402
-    FaceConfirmer,
-    SceneReference,
-    cell_means,
-)
+from custom_components.smart_play.vision.presence import FaceConfirmer, SceneReference, cell_means  # noqa: E402
 from custom_components.smart_play.vision.types import Frame  # noqa: E402
 
 DEFAULT_CLIP = ROOT / "tests" / "data" / "one-by-one-person-detection.mp4"

@@ -97,11 +97,10 @@ def dashboard_config(entities: list[dict[str, Any]], player: str) -> dict[str, A
     by_domain: dict[str, list[str]] = {}
     for ent in entities:
         by_domain.setdefault(ent["entity_id"].split(".")[0], []).append(ent["entity_id"])
-    cards: list[dict[str, Any]] = []
-    for camera in by_domain.get("camera", []):
-        cards.append(
-            {"type": "picture-entity", "entity": camera, "camera_view": "live", "show_state": False}
-        )
+    cards: list[dict[str, Any]] = [
+        {"type": "picture-entity", "entity": camera, "camera_view": "live", "show_state": False}
+        for camera in by_domain.get("camera", [])
+    ]
     status = by_domain.get("binary_sensor", []) + by_domain.get("sensor", [])
     controls = by_domain.get("switch", []) + by_domain.get("number", [])
     if status:

@@ -13,10 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    async_fire_time_changed,
-    async_mock_service,
-)
+from pytest_homeassistant_custom_component.common import async_fire_time_changed, async_mock_service
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "smart_play"
 SENSOR = "binary_sensor.desk_occupancy"

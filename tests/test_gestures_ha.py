@@ -14,17 +14,10 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 import numpy as np
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    async_capture_events,
-    async_mock_service,
-)
+from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 
 from custom_components.smart_play.const import CONF_LOOP, DOMAIN
-from custom_components.smart_play.features import (
-    EVENT_GESTURE,
-    OPT_GESTURE_ZONE,
-    OPT_GESTURES,
-)
+from custom_components.smart_play.features import EVENT_GESTURE, OPT_GESTURE_ZONE, OPT_GESTURES
 from custom_components.smart_play.vision.analysis import AnalyzingEngine
 from custom_components.smart_play.vision.gestures import ZONE_COLOUR
 from custom_components.smart_play.vision.types import Frame, SourceStatus

@@ -13,11 +13,7 @@ import pytest
 import pytest_asyncio
 from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 
-from custom_components.smart_play.const import (
-    EVENT_PAUSED,
-    EVENT_RESUME_SKIPPED,
-    EVENT_RESUMED,
-)
+from custom_components.smart_play.const import EVENT_PAUSED, EVENT_RESUME_SKIPPED, EVENT_RESUMED
 from custom_components.smart_play.controller import PlaybackController
 from custom_components.smart_play.players.base import AlreadyPaused, DeviceGone, PauseMemo
 from custom_components.smart_play.players.media_player import MediaPlayerTarget

@@ -11,10 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.requirements import RequirementsNotFound
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    async_capture_events,
-    async_mock_service,
-)
+from pytest_homeassistant_custom_component.common import async_capture_events, async_mock_service
 
 from custom_components.smart_play.features import OPT_GESTURE_ZONE, OPT_GESTURES
 from custom_components.smart_play.people import (
@@ -26,12 +23,7 @@ from custom_components.smart_play.people import (
 )
 from custom_components.smart_play.vision.faces import face_support
 from custom_components.smart_play.vision.source import iter_file_frames
-from custom_components.smart_play.vision.types import (
-    Frame,
-    FrameResult,
-    Occupancy,
-    SourceStatus,
-)
+from custom_components.smart_play.vision.types import Frame, FrameResult, Occupancy, SourceStatus
 
 from .helpers_entities import MEDIA_PLAYER, async_setup, fake_pipelines, make_entry
 

@@ -13,13 +13,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     async_get_config_entry_implementation,
 )
 
-from .const import (
-    CONF_MEDIA_PLAYER,
-    CONF_SOURCE,
-    CONF_TARGET_TYPE,
-    DOMAIN,
-    TARGET_MEDIA_PLAYER,
-)
+from .const import CONF_MEDIA_PLAYER, CONF_SOURCE, CONF_TARGET_TYPE, DOMAIN, TARGET_MEDIA_PLAYER
 from .controller import PlaybackController
 from .people import async_remove_people_data
 from .players.base import PlaybackTarget

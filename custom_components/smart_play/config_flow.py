@@ -80,9 +80,7 @@ async def async_validate_source(hass: HomeAssistant, source: str) -> str | None:
         return "invalid_url"
     url = source
     if is_camera_entity(source):
-        from homeassistant.components.camera import (
-            async_get_stream_source,
-        )
+        from homeassistant.components.camera import async_get_stream_source
 
         try:
             url = await async_get_stream_source(hass, source) or ""

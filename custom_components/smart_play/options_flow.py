@@ -19,19 +19,8 @@ import numpy as np
 import voluptuous as vol
 
 from .const import DOMAIN
-from .features import (
-    DEFAULT_GESTURE_ZONE,
-    OPT_GESTURE_MIRROR,
-    OPT_GESTURE_ZONE,
-    OPT_GESTURES,
-)
-from .people import (
-    MIN_SAMPLES,
-    OPT_PEOPLE,
-    OPT_PERSON_PLAYLIST,
-    PEOPLE_FOLDER,
-    PeopleManager,
-)
+from .features import DEFAULT_GESTURE_ZONE, OPT_GESTURE_MIRROR, OPT_GESTURE_ZONE, OPT_GESTURES
+from .people import MIN_SAMPLES, OPT_PEOPLE, OPT_PERSON_PLAYLIST, PEOPLE_FOLDER, PeopleManager
 from .vision.faces import face_support
 from .vision.gestures import format_zone, parse_zone
 from .vision.optional import OPENCV_REQUIREMENT, forget_opencv

@@ -24,9 +24,7 @@ async def async_resolve_source(hass: HomeAssistant, source: str) -> str:
     if not is_camera_entity(source):
         return source
     # Imported here: the camera integration is only needed for this source kind.
-    from homeassistant.components.camera import (
-        async_get_stream_source,
-    )
+    from homeassistant.components.camera import async_get_stream_source
 
     try:
         url = await async_get_stream_source(hass, source)

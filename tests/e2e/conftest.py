@@ -12,13 +12,7 @@ import av
 import pytest
 import pytest_socket
 
-from .hass_process import (
-    DATA_DIR,
-    HassClient,
-    HassError,
-    HassProcess,
-    ensure_frontend,
-)
+from .hass_process import DATA_DIR, HassClient, HassError, HassProcess, ensure_frontend
 
 CLIP = DATA_DIR / "one-by-one-person-detection.mp4"
 DEMO_PLAYER = "media_player.walkman"

@@ -269,7 +269,7 @@ class HassProcess:
         self.prepare(overwrite=not (self.config_dir / "configuration.yaml").exists())
         if self._stdout is not None:
             self._stdout.close()
-        self._stdout = open(self.config_dir / "hass.stdout.log", "ab")  # noqa: SIM115
+        self._stdout = open(self.config_dir / "hass.stdout.log", "ab")
         self.proc = subprocess.Popen(
             [self.python, "-m", "homeassistant", "-c", str(self.config_dir), "--skip-pip"],
             stdout=self._stdout,

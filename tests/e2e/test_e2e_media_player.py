@@ -15,13 +15,7 @@ from typing import Any
 import pytest
 
 from .conftest import DEMO_PLAYER
-from .hass_process import (
-    HassClient,
-    HassProcess,
-    add_media_player_entry,
-    log_records,
-    next_event,
-)
+from .hass_process import HassClient, HassProcess, add_media_player_entry, log_records, next_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 

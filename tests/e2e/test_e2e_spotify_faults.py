@@ -106,7 +106,7 @@ class LogWindow:
         return [
             rec
             for rec in self.records()
-            if "Traceback" in rec and re.search(r"smart_play|spotipy|spotify", rec, re.I)
+            if "Traceback" in rec and re.search(r"smart_play|spotipy|spotify", rec, re.IGNORECASE)
         ]
 
     async def wait_for(self, pattern: str, within: float) -> str:

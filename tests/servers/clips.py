@@ -144,7 +144,7 @@ _CACHE: dict[tuple[object, ...], Path] = {}
 _CACHE_DIR: list[Path] = []
 
 
-def cached_clip(**kwargs: float | int) -> Path:
+def cached_clip(**kwargs: float) -> Path:
     """Return a synthetic clip made by :func:`make_clip`, encoded once per process."""
     key = tuple(sorted(kwargs.items()))
     path = _CACHE.get(key)

@@ -23,7 +23,7 @@ from pathlib import Path
 import threading
 import time
 from types import TracebackType
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import av
 
@@ -226,7 +226,7 @@ class MjpegServer:
         while self.clients and time.monotonic() < deadline:
             time.sleep(0.02)
 
-    def __enter__(self) -> MjpegServer:
+    def __enter__(self) -> Self:
         """Start the server."""
         self.start()
         return self

@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 from types import TracebackType
+from typing import Self
 
 from .clips import loop_clip
 
@@ -218,7 +219,7 @@ class RtspServer:
             self._tmp = None
             self._looped = None
 
-    def __enter__(self) -> RtspServer:
+    def __enter__(self) -> Self:
         """Start the server."""
         self.start()
         return self

@@ -6,6 +6,7 @@ import contextlib
 import socket
 import threading
 from types import TracebackType
+from typing import Self
 
 
 class SilentTcpServer:
@@ -51,7 +52,7 @@ class SilentTcpServer:
             with contextlib.suppress(OSError):
                 conn.close()
 
-    def __enter__(self) -> SilentTcpServer:
+    def __enter__(self) -> Self:
         """Return the running server."""
         return self
 

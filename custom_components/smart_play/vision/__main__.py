@@ -113,7 +113,8 @@ def _print_transition(tr: Transition, as_json: bool) -> None:
         line = json.dumps({"t": round(tr.t, 3), "state": tr.state.value, "reason": tr.reason})
     else:
         line = f"{tr.t:9.2f} s  {tr.state.value:8s}  {tr.reason}"
-    print(line, flush=True)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def _file_rate(path: str) -> float:
@@ -165,13 +166,12 @@ def run(args: argparse.Namespace) -> int:
             writer.close()
     elapsed = time.monotonic() - started
     if count == 0:
-        print("no frames decoded", file=sys.stderr)
+        sys.stderr.write("no frames decoded\n")
         return 1
     if last is not None:
-        print(
+        sys.stderr.write(
             f"{count} frames, {last.t:.1f} s of video in {elapsed:.1f} s; final state {last.state.value}"
-            f" (opencv {'on' if engine.uses_opencv else 'off'})",
-            file=sys.stderr,
+            f" (opencv {'on' if engine.uses_opencv else 'off'})\n"
         )
     return 0
 
@@ -183,13 +183,13 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except BrokenPipeError:  # e.g. piped into `head`
         with suppress(OSError):
-            sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")
         return 0
     except SourceError as err:
-        print(f"error ({err.code}): {err}", file=sys.stderr)
+        sys.stderr.write(f"error ({err.code}): {err}\n")
         return 2
     except (av.FFmpegError, OSError) as err:
-        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        sys.stderr.write(f"error: {type(err).__name__}: {err}\n")
         return 2
 
 

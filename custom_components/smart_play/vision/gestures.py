@@ -190,6 +190,11 @@ class GestureDetector:
         self._dt = 0.1
 
     @property
+    def last_time(self) -> float | None:
+        """Stream time of the last frame analysed (None before the first)."""
+        return self._last_t
+
+    @property
     def stroke_active(self) -> bool:
         """True while something is being followed in the zone."""
         return self._stroke is not None
@@ -526,7 +531,7 @@ class GestureAnalyzer:
         )
         render.draw_box(image, box, ZONE_COLOUR, max(2, round(min(width, height) / 240)))
         event = self.detector.last_event
-        now = self.detector._last_t
+        now = self.detector.last_time
         if event is None or now is None or not 0 <= now - event.t <= OVERLAY_SECONDS:
             return
         scale = max(1, min(width, height) // 180)

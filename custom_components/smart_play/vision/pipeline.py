@@ -28,14 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .source import FrameSource
-from .types import (
-    Frame,
-    FrameResult,
-    Occupancy,
-    SourceState,
-    SourceStatus,
-    Transition,
-)
+from .types import Frame, FrameResult, Occupancy, SourceState, SourceStatus, Transition
 
 _LOGGER = logging.getLogger(__name__)
 
