@@ -51,7 +51,9 @@ class ClipReport:
     unknown_present: float = 0.0  # s UNKNOWN while present (start-up)
     false_occupied: float = 0.0  # s OCCUPIED while absent beyond delay + slack
     leave_delays: list[float | None] = field(default_factory=list)  # None: never EMPTY in the gap
-    entry_delays: list[float | None] = field(default_factory=list)  # None: never OCCUPIED while present
+    entry_delays: list[float | None] = field(
+        default_factory=list
+    )  # None: never OCCUPIED while present
     transitions: list[Transition] = field(default_factory=list)
     seconds: float = 0.0  # wall time spent (decode + engine)
 
@@ -104,7 +106,9 @@ def evaluate_clip(
             transitions.append(result.transition)
     seconds = time.perf_counter() - start
     duration = float(labels.get("duration_s") or (timeline[-1][0] + 1 / fps if timeline else 0.0))
-    report = ClipReport(path.name, duration, len(timeline), transitions=transitions, seconds=seconds)
+    report = ClipReport(
+        path.name, duration, len(timeline), transitions=transitions, seconds=seconds
+    )
     delay = engine.config.delay
     leaves = [b for _a, b in present if b < duration - 1e-6]
     # EMPTY in the first ENTRY_GRACE s of a presence, before the engine first
@@ -116,9 +120,7 @@ def evaluate_clip(
     }
 
     def entering(t: float) -> bool:
-        return any(
-            a <= t < min(first_occupied[a], a + ENTRY_GRACE) for a, _b in present if a > 0.0
-        )
+        return any(a <= t < min(first_occupied[a], a + ENTRY_GRACE) for a, _b in present if a > 0.0)
 
     for index, (t, state) in enumerate(timeline):
         end = timeline[index + 1][0] if index + 1 < len(timeline) else duration
@@ -128,7 +130,9 @@ def evaluate_clip(
                 report.false_empty += dur
             elif state is Occupancy.UNKNOWN:
                 report.unknown_present += dur
-        elif state is Occupancy.OCCUPIED and not any(b <= t < b + delay + LEAVE_SLACK for b in leaves):
+        elif state is Occupancy.OCCUPIED and not any(
+            b <= t < b + delay + LEAVE_SLACK for b in leaves
+        ):
             report.false_occupied += dur
     enters = [a for a, _b in present]
     for b in leaves:
@@ -160,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sensitivity", type=int, default=5)
     parser.add_argument("--no-opencv", action="store_true")
     parser.add_argument("--transitions", action="store_true", help="also list every transition")
-    parser.add_argument("--fps", type=float, default=None, help="analyse at most N frames/s (default: all)")
+    parser.add_argument(
+        "--fps", type=float, default=None, help="analyse at most N frames/s (default: all)"
+    )
     args = parser.parse_args(argv)
     clips = [p.with_suffix(".mp4") for p in args.clips] or default_clips()
     config = EngineConfig(

@@ -312,7 +312,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # Home Assistant's official container (and so HA OS) preloads jemalloc with this configuration.
-HA_MALLOC_CONF = "background_thread:true,metadata_thp:auto,dirty_decay_ms:20000,muzzy_decay_ms:20000"
+HA_MALLOC_CONF = (
+    "background_thread:true,metadata_thp:auto,dirty_decay_ms:20000,muzzy_decay_ms:20000"
+)
 
 
 def hass_env(args: argparse.Namespace) -> dict[str, str]:
@@ -357,7 +359,9 @@ def print_growth(start: Path, end: Path, top: int = 25) -> None:
     for stat in after.compare_to(before, "lineno")[:top]:
         frame = stat.traceback[0]
         name = "/".join(Path(frame.filename).parts[-3:])
-        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {name}:{frame.lineno}")
+        print(
+            f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {name}:{frame.lineno}"
+        )
 
 
 async def occupancy_sensor(client: HassClient, entry_id: str) -> str:

@@ -113,7 +113,9 @@ def bench_size(frames: list[np.ndarray], fps: float) -> dict[str, float]:
     res: dict[str, float] = {}
     res["downscale"] = per_frame(lambda i, im: normalise(downscale_gray(im, factor)), frames)
     motion = MotionDetector()
-    res["motion"] = per_frame(lambda i, im: motion.update(*normalise(downscale_gray(im, factor))), frames)
+    res["motion"] = per_frame(
+        lambda i, im: motion.update(*normalise(downscale_gray(im, factor))), frames
+    )
 
     def run_engine(use_opencv: bool) -> float:
         engine = OccupancyEngine(EngineConfig(use_opencv=use_opencv))
@@ -227,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     points = bench_memory(cache["640x360"], args.memory_frames, fps)
     print("memory (RSS MiB) after frames: " + ", ".join(f"{n}: {m:.1f}" for n, m in points))
     if len(points) >= 2:
-        print(f"growth from {points[0][0]} to {points[-1][0]} frames: {points[-1][1] - points[0][1]:+.1f} MiB")
+        print(
+            f"growth from {points[0][0]} to {points[-1][0]} frames: {points[-1][1] - points[0][1]:+.1f} MiB"
+        )
     share = bench_eight_sources(cache["640x360"])
     dec = results["640x360"]["decode"]
     print(

@@ -19,7 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_vision_bench_runs_and_prints_its_ratios() -> None:
     out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "vision_bench.py"), "--frames", "12", "--memory-frames", "40"],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "vision_bench.py"),
+            "--frames",
+            "12",
+            "--memory-frames",
+            "40",
+        ],
         capture_output=True,
         text=True,
         timeout=240,

@@ -99,9 +99,7 @@ async def test_spotify_sign_in_then_camera(
     result = await _authorize(hass, hass_client_no_auth, result["flow_id"])
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "camera"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_SOURCE: CLIP}
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: CLIP})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Smart Player · head-pose-male-preview.mp4"
     data = result["data"]
@@ -116,9 +114,7 @@ async def test_spotify_sign_in_then_camera(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     result = await _authorize(hass, hass_client_no_auth, result["flow_id"])
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_SOURCE: CLIP}
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: CLIP})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
@@ -140,7 +136,10 @@ async def test_spotify_unreachable_after_sign_in(
 
 
 @pytest.mark.usefixtures("current_request_with_host", "credentials")
-@pytest.mark.parametrize(("user", "reason"), [("smartplayer", "reauth_successful"), ("someone_else", "reauth_account_mismatch")])
+@pytest.mark.parametrize(
+    ("user", "reason"),
+    [("smartplayer", "reauth_successful"), ("someone_else", "reauth_account_mismatch")],
+)
 async def test_reauth(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,

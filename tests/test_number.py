@@ -115,9 +115,7 @@ async def test_options_flow_change_updates_the_entities(
     """Options changed in the options flow apply live and show up on the numbers."""
     entry, _ = await async_setup_streaming(hass, pipelines)
     runtime = entry.runtime_data
-    await async_change_options(
-        hass, entry, "settings", {OPT_DELAY: 30.0, OPT_SENSITIVITY: 2}
-    )
+    await async_change_options(hass, entry, "settings", {OPT_DELAY: 30.0, OPT_SENSITIVITY: 2})
     assert entry.runtime_data is runtime  # no reload
     assert float(hass.states.get(DELAY).state) == 30.0
     assert float(hass.states.get(SENSITIVITY).state) == 2

@@ -62,9 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) ->
     return True
 
 
-async def _async_build_target(
-    hass: HomeAssistant, entry: SmartPlayConfigEntry
-) -> PlaybackTarget:
+async def _async_build_target(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> PlaybackTarget:
     """Create the playback target the entry controls."""
     if entry.data[CONF_TARGET_TYPE] == TARGET_MEDIA_PLAYER:
         return MediaPlayerTarget(hass, entry.data[CONF_MEDIA_PLAYER])

@@ -127,9 +127,7 @@ def _camera_schema_with_name(defaults: Mapping[str, Any]) -> vol.Schema:
     )
 
 
-class SmartPlayConfigFlow(
-    config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN
-):
+class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN):
     """Set up Smart Play: a playback target, then a camera."""
 
     DOMAIN = DOMAIN
@@ -157,9 +155,7 @@ class SmartPlayConfigFlow(
         """Options: absence delay and sensitivity."""
         return SmartPlayOptionsFlow()
 
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what Smart Play pauses: Spotify or an HA media player."""
         return self.async_show_menu(
             step_id="user", menu_options=["pick_implementation", "media_player"]
@@ -169,9 +165,7 @@ class SmartPlayConfigFlow(
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """OAuth finished: identify the Spotify account, then ask for the camera."""
         try:
-            user = await async_get_spotify_user(
-                self.hass, data[CONF_TOKEN][CONF_ACCESS_TOKEN]
-            )
+            user = await async_get_spotify_user(self.hass, data[CONF_TOKEN][CONF_ACCESS_TOKEN])
         except PlayerError as err:
             _LOGGER.warning("Could not read the Spotify account after sign-in: %s", err)
             return self.async_abort(reason="connection_error")
@@ -189,9 +183,7 @@ class SmartPlayConfigFlow(
         }
         return await self.async_step_camera()
 
-    async def async_step_reauth(
-        self, entry_data: Mapping[str, Any]
-    ) -> ConfigFlowResult:
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Spotify stopped accepting the refresh token."""
         return await self.async_step_reauth_confirm()
 
@@ -257,9 +249,7 @@ class SmartPlayConfigFlow(
             return f"spotify:{data[CONF_SPOTIFY_USER]}"
         return f"media_player:{data[CONF_MEDIA_PLAYER]}"
 
-    async def async_step_camera(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_camera(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the camera and check that it delivers frames."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -292,9 +282,7 @@ class SmartPlayConfigFlow(
         if user_input is not None:
             camera, errors = await self._async_camera_input(user_input)
             if camera is not None:
-                unique_id = (
-                    f"{self._owner_key(entry.data)}:{_source_key(camera[CONF_SOURCE])}"
-                )
+                unique_id = f"{self._owner_key(entry.data)}:{_source_key(camera[CONF_SOURCE])}"
                 if unique_id != entry.unique_id:
                     await self.async_set_unique_id(unique_id)
                     self._abort_if_unique_id_configured()
@@ -316,9 +304,7 @@ class SmartPlayOptionsFlow(OptionsFlow):
         """Create the flow."""
         self._person: dict[str, Any] = {}  # the person being added (name, playlist, task)
 
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options menu."""
         return self.async_show_menu(step_id="init", menu_options=options_flow.MENU)
 
@@ -328,9 +314,7 @@ class SmartPlayOptionsFlow(OptionsFlow):
         """Hand gestures: on/off, zone, directions."""
         return await options_flow.async_step_gestures(self, user_input)
 
-    async def async_step_people(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_people(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """People recognition and personal playlists."""
         return await options_flow.async_step_people(self, user_input)
 

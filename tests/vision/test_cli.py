@@ -25,7 +25,15 @@ HEAD_POSE = DATA / "head-pose-male-preview.mp4"
 
 def test_module_entry_point_prints_json_lines_only() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "custom_components.smart_play.vision", str(EMPTY_ROOM), "--json", "--delay", "0.5"],
+        [
+            sys.executable,
+            "-m",
+            "custom_components.smart_play.vision",
+            str(EMPTY_ROOM),
+            "--json",
+            "--delay",
+            "0.5",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -64,7 +72,9 @@ def test_delay_and_sensitivity_options_reach_the_engine(capsys: pytest.CaptureFi
     assert [e["state"] for e in long] == ["occupied"]  # 1.9 s clip: too short to pause
 
 
-def test_annotate_writes_a_video_with_every_frame(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_annotate_writes_a_video_with_every_frame(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "annotated.mp4"
     assert main([str(HEAD_POSE), "--annotate", str(out), "--json"]) == 0
     capsys.readouterr()
@@ -110,14 +120,21 @@ class FakeSource:
     """Stands in for FrameSource: a person walks in, then the camera drops out."""
 
     def __init__(
-        self, source: str, *, fps_cap: float, realtime: bool, on_state: Callable[[SourceState], None]
+        self,
+        source: str,
+        *,
+        fps_cap: float,
+        realtime: bool,
+        on_state: Callable[[SourceState], None],
     ) -> None:
         assert source.startswith("rtsp://")
         self._on_state = on_state
         self._i = 0
         self.stopped = False
         rng = np.random.default_rng(0)
-        self._room = rng.integers(40, 200, size=(9, 16, 3)).astype(np.uint8).repeat(20, 0).repeat(20, 1)
+        self._room = (
+            rng.integers(40, 200, size=(9, 16, 3)).astype(np.uint8).repeat(20, 0).repeat(20, 1)
+        )
 
     def start(self) -> None:
         self._on_state(SourceState(SourceStatus.STREAMING))

@@ -29,7 +29,9 @@ PERSON[:, :] = (30, 40, 160)
 PERSON[:25, 10:30] = (220, 180, 150)  # head
 
 
-def scene(x: int | None, y: int = 60, gain: float = 1.0, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+def scene(
+    x: int | None, y: int = 60, gain: float = 1.0, noise: float = 0.0, seed: int = 0
+) -> np.ndarray:
     """The room with the person block at x (None: nobody), brightness gain and noise."""
     img = ROOM.astype(np.float32)
     if x is not None:
@@ -79,7 +81,9 @@ def settled_empty(engine: OccupancyEngine) -> float:
     return results[-1].t + 1 / FPS
 
 
-def test_starts_unknown_and_waits_for_startup_quiet(make_engine: Callable[..., OccupancyEngine]) -> None:
+def test_starts_unknown_and_waits_for_startup_quiet(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
     engine = make_engine(startup_quiet=10.0)
     assert engine.state is Occupancy.UNKNOWN
     results = run(engine, [None] * 120)
@@ -90,7 +94,9 @@ def test_starts_unknown_and_waits_for_startup_quiet(make_engine: Callable[..., O
     assert all(r.countdown is None for r in results)
 
 
-def test_enter_stay_still_then_leave_through_edge(make_engine: Callable[..., OccupancyEngine]) -> None:
+def test_enter_stay_still_then_leave_through_edge(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
     engine = make_engine()
     t0 = settled_empty(engine)
     enter = walk(-BLOCK_W + 5, 140, 15)
@@ -144,7 +150,9 @@ def test_set_delay_applies_live(make_engine: Callable[..., OccupancyEngine]) -> 
     assert empty[0].t - results[-1].t <= 1.0 + 0.5
 
 
-def test_global_brightness_jump_is_not_presence(make_engine: Callable[..., OccupancyEngine]) -> None:
+def test_global_brightness_jump_is_not_presence(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
     engine = make_engine()
     t0 = settled_empty(engine)
     results = []
@@ -166,12 +174,16 @@ def test_brightness_jump_keeps_still_person(make_engine: Callable[..., Occupancy
 
 def test_sensor_noise_is_not_presence(make_engine: Callable[..., OccupancyEngine]) -> None:
     engine = make_engine(sensitivity=10)
-    results = [engine.process(Frame(scene(None, noise=4.0, seed=i), i / FPS, 0.0)) for i in range(60)]
+    results = [
+        engine.process(Frame(scene(None, noise=4.0, seed=i), i / FPS, 0.0)) for i in range(60)
+    ]
     assert [r.state for r in results if r.transition] == [Occupancy.EMPTY]
     assert all(not r.presence for r in results)
 
 
-def test_person_present_at_startup_who_moves_is_found(make_engine: Callable[..., OccupancyEngine]) -> None:
+def test_person_present_at_startup_who_moves_is_found(
+    make_engine: Callable[..., OccupancyEngine],
+) -> None:
     engine = make_engine()
     positions: list[int | None] = [140] * 20 + walk(140, 150, 5) + [150] * 50
     results = run(engine, positions)
@@ -258,7 +270,9 @@ def test_setters_clamp() -> None:
 
 def test_use_opencv_false_never_loads_opencv_stage() -> None:
     assert not OccupancyEngine(EngineConfig(use_opencv=False)).uses_opencv
-    assert OccupancyEngine(EngineConfig(use_opencv=None)).uses_opencv  # cv2 is installed in the venv
+    assert OccupancyEngine(
+        EngineConfig(use_opencv=None)
+    ).uses_opencv  # cv2 is installed in the venv
 
 
 def test_frame_size_change_relearns(make_engine: Callable[..., OccupancyEngine]) -> None:
@@ -354,7 +368,9 @@ def test_odd_frame_shapes_are_handled(shape: tuple[int, int, int]) -> None:
     for i in range(5):
         image = np.full(shape, 90, dtype=np.uint8)
         if i >= 3:
-            image[: shape[0] // 2, : shape[1] // 2] = rng.integers(0, 255, size=(shape[0] // 2, shape[1] // 2, shape[2]))
+            image[: shape[0] // 2, : shape[1] // 2] = rng.integers(
+                0, 255, size=(shape[0] // 2, shape[1] // 2, shape[2])
+            )
         result = engine.process(Frame(image, i / FPS, 0.0))
         assert 0.0 <= result.motion_score <= 100.0
         for x, y, w, h in result.motion_boxes:

@@ -32,7 +32,9 @@ def report(clip: str, use_opencv: bool) -> ClipReport:
     """Evaluate once per (clip, path) for the whole module."""
     key = (clip, use_opencv)
     if key not in _CACHE:
-        _CACHE[key] = evaluate_clip(DATA / f"{clip}.mp4", EngineConfig(delay=DELAY, use_opencv=use_opencv))
+        _CACHE[key] = evaluate_clip(
+            DATA / f"{clip}.mp4", EngineConfig(delay=DELAY, use_opencv=use_opencv)
+        )
     return _CACHE[key]
 
 

@@ -37,18 +37,34 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m custom_components.smart_play.vision",
         description="Detect room occupancy in a video file, camera or stream.",
     )
-    parser.add_argument("source", help="video file, camera index / /dev/videoN, rtsp:// or http(s):// URL")
-    parser.add_argument("--delay", type=float, default=2.0, help="absence delay in seconds (default 2.0)")
-    parser.add_argument("--sensitivity", type=int, default=5, help="1 (least) .. 10 (most), default 5")
+    parser.add_argument(
+        "source", help="video file, camera index / /dev/videoN, rtsp:// or http(s):// URL"
+    )
+    parser.add_argument(
+        "--delay", type=float, default=2.0, help="absence delay in seconds (default 2.0)"
+    )
+    parser.add_argument(
+        "--sensitivity", type=int, default=5, help="1 (least) .. 10 (most), default 5"
+    )
     parser.add_argument("--annotate", metavar="OUT.mp4", help="write an annotated video")
-    parser.add_argument("--json", action="store_true", help="one JSON object per transition on stdout")
-    parser.add_argument("--realtime", action="store_true", help="pace file playback to its timestamps")
-    parser.add_argument("--no-opencv", action="store_true", help="numpy-only path, even if cv2 imports")
-    parser.add_argument("--fps", type=float, default=None, help="analyse at most this many frames/s")
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per transition on stdout"
+    )
+    parser.add_argument(
+        "--realtime", action="store_true", help="pace file playback to its timestamps"
+    )
+    parser.add_argument(
+        "--no-opencv", action="store_true", help="numpy-only path, even if cv2 imports"
+    )
+    parser.add_argument(
+        "--fps", type=float, default=None, help="analyse at most this many frames/s"
+    )
     return parser
 
 
-def _live_frames(source: str, fps: float | None, engine: OccupancyEngine, as_json: bool) -> Iterator[Frame]:
+def _live_frames(
+    source: str, fps: float | None, engine: OccupancyEngine, as_json: bool
+) -> Iterator[Frame]:
     """Frames of a live source (device/URL) through :class:`FrameSource`.
 
     When the source fails the engine goes UNKNOWN and the transition is printed.
@@ -133,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     is_file = os.path.isfile(args.source)
-    live = args.source.isdigit() or args.source.startswith(("/dev/video", "rtsp://", "rtsps://", "http://", "https://"))
+    live = args.source.isdigit() or args.source.startswith(
+        ("/dev/video", "rtsp://", "rtsps://", "http://", "https://")
+    )
     if not is_file and not live:
         raise SourceError("cannot_open", f"no such file: {args.source}")
     frames: Iterator[Frame]

@@ -87,7 +87,9 @@ class EngineConfig:
     sensitivity: int = 5  # 1 (least) .. 10 (most sensitive)
     use_opencv: bool | None = None  # None: use OpenCV stages when cv2 imports
     startup_quiet: float = 10.0  # seconds without evidence before EMPTY while UNKNOWN
-    still_timeout: float = 300.0  # a "still person" that shows no movement at all this long is a thing
+    still_timeout: float = (
+        300.0  # a "still person" that shows no movement at all this long is a thing
+    )
 
 
 def _shrink(box: Box, fx: int, fy: int) -> Box:
@@ -278,9 +280,7 @@ class OccupancyEngine:
         first = self._first_motion
         if not self._reference.trusted and first is not None:
             for blob in motion.blobs:  # whole boxes: uniform clothing hardly "moves"
-                part = first[
-                    max(0, blob.y0 - 1) : blob.y1 + 1, max(0, blob.x0 - 1) : blob.x1 + 1
-                ]
+                part = first[max(0, blob.y0 - 1) : blob.y1 + 1, max(0, blob.x0 - 1) : blob.x1 + 1]
                 np.minimum(part, t, out=part)
 
         presence = False
@@ -382,7 +382,9 @@ class OccupancyEngine:
         frame-to-frame change must show in two frames at most ENTRY_WINDOW
         apart (longer for very low frame rates): one more frame of latency.
         """
-        changed = before is not None and self._motion.changed_cells(before, now) >= self._motion.min_cells
+        changed = (
+            before is not None and self._motion.changed_cells(before, now) >= self._motion.min_cells
+        )
         if not changed:
             self._entry_since = None
             return False
@@ -440,7 +442,9 @@ class OccupancyEngine:
                 return True, "still person", union
         # Nobody was seen moving yet (start-up): micro-motion finds a seated person.
         last = track.last_motion
-        micro_blobs = self._micro.changes(t, cells) if last is None or t - last > self._micro.lag else []
+        micro_blobs = (
+            self._micro.changes(t, cells) if last is None or t - last > self._micro.lag else []
+        )
         if micro_blobs:
             union = bounding(micro_blobs)
             track.region = union
@@ -501,7 +505,12 @@ class OccupancyEngine:
                 self._last_alive = None
             elif not moving:
                 ref.learn(cells, 0.1)
-        elif state is Occupancy.UNKNOWN and not ref.trusted and not moving and self._track.region is None:
+        elif (
+            state is Occupancy.UNKNOWN
+            and not ref.trusted
+            and not moving
+            and self._track.region is None
+        ):
             # Start-up: keep the provisional picture current while nothing happens.
             ref.learn(cells, 0.2)
             ref.trusted = False

@@ -18,6 +18,7 @@ from .types import Box
 TARGET_PIXELS = 160 * 90
 CELL = 5  # cell edge in pixels of the small image
 
+
 def downscale_factor(height: int, width: int) -> int:
     """Integer factor that brings a frame to about 160x90 (area preserving).
 
@@ -269,10 +270,11 @@ class MotionDetector:
             return MotionResult(0.0, [], False)
         closed = close_cells(active)
         blobs = [
-            b for b in components(closed) if b.cells >= self.min_cells and b.x1 - b.x0 >= 2 and b.y1 - b.y0 >= 2
+            b
+            for b in components(closed)
+            if b.cells >= self.min_cells and b.x1 - b.x0 >= 2 and b.y1 - b.y0 >= 2
         ]
         return MotionResult(share * 100.0, blobs, False, closed)
-
 
     def changed_cells(self, before: np.ndarray, after: np.ndarray) -> int:
         """Cells that changed between two successive normalised frames.

@@ -233,13 +233,18 @@ class FaceConfirmer:
         height, width = image.shape[:2]
         scale = min(1.0, self.WIDTH / max(width, 1))
         small = cv2.resize(
-            image, (max(1, int(width * scale)), max(1, int(height * scale))), interpolation=cv2.INTER_AREA
+            image,
+            (max(1, int(width * scale)), max(1, int(height * scale))),
+            interpolation=cv2.INTER_AREA,
         )
         gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
         side = max(20, int(min(gray.shape) * 0.12))
-        found = self._cascade.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=6, minSize=(side, side))
+        found = self._cascade.detectMultiScale(
+            gray, scaleFactor=1.15, minNeighbors=6, minSize=(side, side)
+        )
         inv = 1.0 / scale
         self.last_faces = [
-            (int(x * inv), int(y * inv), int(w * inv), int(h * inv)) for (x, y, w, h) in np.asarray(found).reshape(-1, 4)
+            (int(x * inv), int(y * inv), int(w * inv), int(h * inv))
+            for (x, y, w, h) in np.asarray(found).reshape(-1, 4)
         ]
         return self.last_faces
