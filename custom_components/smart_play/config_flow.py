@@ -16,7 +16,6 @@ from typing import Any
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
-    ConfigEntry,
     ConfigFlowResult,
     OptionsFlow,
 )
@@ -48,6 +47,7 @@ from .const import (
 )
 from .players.base import PlayerError
 from .players.spotify import async_get_spotify_user
+from .runtime import SmartPlayConfigEntry
 from .source_resolver import is_camera_entity
 from .vision.source import probe_source, redact_url
 from .vision.types import SourceError
@@ -151,7 +151,7 @@ class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> SmartPlayOptionsFlow:
+    def async_get_options_flow(config_entry: SmartPlayConfigEntry) -> SmartPlayOptionsFlow:
         """Options: absence delay and sensitivity."""
         return SmartPlayOptionsFlow()
 

@@ -221,6 +221,7 @@ class PlaybackController:
         if not self._auto_pause:
             _LOGGER.debug("Room empty, auto pause is off: nothing sent")
             return
+        after: Playback | None = None
         while True:
             try:
                 playback = await self.target.async_get_playback()

@@ -113,4 +113,5 @@ async def async_get_config_entry_diagnostics(
         "camera_available": runtime.available,
         "controller": _controller_diagnostics(entry),
     }
-    return _redact_urls(async_redact_data(data, TO_REDACT))
+    redacted: dict[str, Any] = _redact_urls(async_redact_data(data, TO_REDACT))
+    return redacted

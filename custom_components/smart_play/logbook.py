@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from homeassistant.components.logbook import (
@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant, callback
 from .const import DOMAIN, EVENT_PAUSED, EVENT_RESUME_SKIPPED, EVENT_RESUMED
 
 
-def _position(data: dict[str, Any]) -> str:
+def _position(data: Mapping[str, Any]) -> str:
     position_ms = data.get("position_ms")
     if not isinstance(position_ms, int):
         return ""
@@ -23,7 +23,7 @@ def _position(data: dict[str, Any]) -> str:
     return f" at {seconds // 60}:{seconds % 60:02d}"
 
 
-def _what(data: dict[str, Any]) -> str:
+def _what(data: Mapping[str, Any]) -> str:
     item = data.get("item_name") or data.get("item_uri") or "playback"
     device = data.get("device_name")
     return f"{item} on {device}" if device else str(item)
@@ -38,7 +38,7 @@ def async_describe_events(
 ) -> None:
     """Describe the paused / resumed / resume-skipped events."""
 
-    def _name(data: dict[str, Any]) -> str:
+    def _name(data: Mapping[str, Any]) -> str:
         entry = hass.config_entries.async_get_entry(str(data.get("entry_id")))
         return entry.title if entry is not None else "Smart Play"
 

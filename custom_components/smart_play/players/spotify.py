@@ -22,6 +22,7 @@ import time
 from typing import Any, Final, TypeVar
 
 from aiohttp import ClientError, ClientResponseError
+from homeassistant import exceptions as ha_exceptions
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.config_entry_oauth2_flow import OAuth2Session
 import requests
@@ -42,15 +43,19 @@ from .base import (
     RateLimited,
 )
 
-try:  # Home Assistant >= 2026.3 raises dedicated token-request errors.
-    from homeassistant.exceptions import OAuth2TokenRequestError, OAuth2TokenRequestReauthError  # type: ignore[attr-defined]
-except ImportError:  # older cores let aiohttp.ClientResponseError through
 
-    class OAuth2TokenRequestError(Exception):  # type: ignore[no-redef]
-        """Placeholder: never raised on this Home Assistant version."""
+class _NeverRaised(Exception):
+    """Placeholder for an exception this Home Assistant version does not have."""
 
-    class OAuth2TokenRequestReauthError(OAuth2TokenRequestError):  # type: ignore[no-redef]
-        """Placeholder: never raised on this Home Assistant version."""
+
+# Home Assistant >= 2026.3 raises dedicated token-request errors; older cores let
+# aiohttp.ClientResponseError through.
+OAuth2TokenRequestError: type[Exception] = getattr(
+    ha_exceptions, "OAuth2TokenRequestError", _NeverRaised
+)
+OAuth2TokenRequestReauthError: type[Exception] = getattr(
+    ha_exceptions, "OAuth2TokenRequestReauthError", _NeverRaised
+)
 
 
 _LOGGER = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 import av
+from av.video.stream import VideoStream
 
 from .engine import EngineConfig, OccupancyEngine
 from .render import annotate
@@ -98,7 +99,10 @@ class _VideoWriter:
         self._container = av.open(path, "w")
         codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
         self._rate = Fraction(round(rate * 1000), 1000).limit_denominator(1001)
-        self._stream = self._container.add_stream(codec, rate=self._rate)
+        stream = self._container.add_stream(codec, rate=self._rate)
+        if not isinstance(stream, VideoStream):  # pragma: no cover - video codecs only
+            raise TypeError(f"{codec} is not a video codec")
+        self._stream = stream
         self._stream.pix_fmt = "yuv420p"
         self._index = 0
         self._opened = False

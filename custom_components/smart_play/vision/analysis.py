@@ -45,7 +45,8 @@ class AnalyzingEngine:
     @property
     def state(self) -> Occupancy:
         """Current occupancy state of the wrapped engine."""
-        return self.engine.state
+        state: Occupancy = self.engine.state
+        return state
 
     @property
     def config(self) -> Any:
@@ -54,7 +55,8 @@ class AnalyzingEngine:
 
     def set_unknown(self, t: float, reason: str) -> Transition | None:
         """Forward a camera loss to the engine."""
-        return self.engine.set_unknown(t, reason)
+        transition: Transition | None = self.engine.set_unknown(t, reason)
+        return transition
 
     def process(self, frame: Frame) -> FrameResult:
         """Run the engine, then the analyzers; an analyzer error never stops the engine."""

@@ -79,11 +79,11 @@ def lbp_descriptor(crop: np.ndarray) -> np.ndarray:
     h, w = g.shape
     for bit, (dy, dx) in enumerate(offsets):
         neighbour = g[1 + dy : h - 1 + dy, 1 + dx : w - 1 + dx]
-        code |= (neighbour >= centre).astype(np.uint8) << bit
+        code |= ((neighbour >= centre).astype(np.uint8) << bit).astype(np.uint8)
     bins = _uniform_table()[code]
     side = bins.shape[0] // GRID
-    cells = bins[: side * GRID, : side * GRID].reshape(GRID, side, GRID, side)
-    cells = cells.transpose(0, 2, 1, 3).reshape(GRID * GRID, side * side)
+    blocks = bins[: side * GRID, : side * GRID].reshape(GRID, side, GRID, side)
+    cells = blocks.transpose(0, 2, 1, 3).reshape(GRID * GRID, side * side)
     offsets_ = (np.arange(GRID * GRID) * BINS)[:, None]
     counts = np.bincount((cells + offsets_).ravel(), minlength=DESCRIPTOR_SIZE)
     return np.minimum(counts, 255).astype(np.uint8)
@@ -97,7 +97,8 @@ def chi_square(descriptor: np.ndarray, templates: np.ndarray) -> np.ndarray:
     diff = a - b
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(total > 0, diff * diff / total, 0.0)
-    return terms.sum(axis=1)
+    distances: np.ndarray = terms.sum(axis=1)
+    return distances
 
 
 class FaceDetector:
@@ -133,8 +134,10 @@ class FaceDetector:
         found = self._cascade.detectMultiScale(
             self._cv2.equalizeHist(gray), scaleFactor=1.1, minNeighbors=5, minSize=(side, side)
         )
-        boxes = [tuple(int(v) for v in box) for box in (found if len(found) else [])]
-        return sorted(boxes, key=lambda b: -b[2] * b[3])  # type: ignore[return-value]
+        boxes: list[Box] = [
+            (int(x), int(y), int(w), int(h)) for x, y, w, h in (found if len(found) else [])
+        ]
+        return sorted(boxes, key=lambda b: -b[2] * b[3])
 
     def crop(self, gray: np.ndarray, box: Box) -> np.ndarray:
         """Return the CROPxCROP grey crop of a detected face (the inner face)."""
@@ -143,7 +146,8 @@ class FaceDetector:
         x0, y0 = max(0, x + inset), max(0, y + inset)
         x1, y1 = min(gray.shape[1], x + w - inset), min(gray.shape[0], y + h - inset // 2)
         face = gray[y0:y1, x0:x1]
-        return self._cv2.resize(face, (CROP, CROP), interpolation=self._cv2.INTER_AREA)
+        crop: np.ndarray = self._cv2.resize(face, (CROP, CROP), interpolation=self._cv2.INTER_AREA)
+        return crop
 
     def descriptors(self, image: np.ndarray) -> list[tuple[Box, np.ndarray]]:
         """(box in full-frame pixels, descriptor) of every face in an RGB image."""

@@ -293,7 +293,8 @@ class GestureDetector:
                 # Gone: the arm leaving the zone may move a little more outside it.
                 return self._finish_swipe(stroke, t)
             if disturbed or t - stroke.start > cfg.max_stroke:
-                return self._drop(t, "disturbed" if disturbed else "too long")
+                self._drop(t, "disturbed" if disturbed else "too long")
+                return None
             if fg_share >= cfg.fg_min:
                 stroke.points.append((t, *_geometry(fg)))
             if (
@@ -305,7 +306,8 @@ class GestureDetector:
                 if stroke.still_since is None:
                     if t - stroke.start > cfg.max_entry_time:
                         # Wandered in slowly and stopped: sitting down, not a hand.
-                        return self._drop(t, "slow entry")
+                        self._drop(t, "slow entry")
+                        return None
                     stroke.still_since = t
                 elif t - stroke.still_since >= cfg.hold_time - 1e-6:
                     self._stroke = None

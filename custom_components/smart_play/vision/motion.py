@@ -25,7 +25,7 @@ def downscale_factor(height: int, width: int) -> int:
     Never so large that fewer than 2x2 cells remain (tiny or very thin frames).
     """
     factor = max(1, round((height * width / TARGET_PIXELS) ** 0.5))
-    return max(1, min(factor, height // (2 * CELL), width // (2 * CELL)))
+    return int(max(1, min(factor, height // (2 * CELL), width // (2 * CELL))))
 
 
 def downscale_gray(image: np.ndarray, factor: int) -> np.ndarray:
@@ -80,7 +80,8 @@ def _pooling(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
 def pool_cells(image: np.ndarray) -> np.ndarray:
     """Mean of every CELLxCELL cell (two small matrix products: ~3x faster than reshape-mean)."""
     rows, cols = _pooling(*image.shape)
-    return rows @ image.astype(np.float32, copy=False) @ cols
+    pooled: np.ndarray = rows @ image.astype(np.float32, copy=False) @ cols
+    return pooled
 
 
 def cell_fraction(mask: np.ndarray) -> np.ndarray:

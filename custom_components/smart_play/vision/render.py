@@ -102,7 +102,8 @@ def text_mask(text: str, scale: int) -> np.ndarray:
         return np.zeros((GLYPH_H * scale, 0), dtype=bool)
     spaced = [np.pad(_glyph(c), ((0, 0), (0, 1))) for c in text]
     mask = np.concatenate(spaced, axis=1)[:, :-1]
-    return mask.repeat(scale, axis=0).repeat(scale, axis=1)
+    scaled: np.ndarray = mask.repeat(scale, axis=0).repeat(scale, axis=1)
+    return scaled
 
 
 def draw_text(
@@ -111,7 +112,7 @@ def draw_text(
     """Draw ``text`` with its top-left corner at (x, y); returns the x after the text."""
     mask = text_mask(text, scale)
     height, width = image.shape[:2]
-    mh, mw = mask.shape
+    mh, mw = (int(n) for n in mask.shape)
     x0, y0 = max(0, x), max(0, y)
     x1, y1 = min(width, x + mw), min(height, y + mh)
     if x1 <= x0 or y1 <= y0:
@@ -191,7 +192,7 @@ def encode_jpeg(image: np.ndarray, quality: int = 80, *, use_opencv: bool | None
     if cv2 is not None:
         ok, buf = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok:
-            return buf.tobytes()
+            return bytes(buf.tobytes())
     return _encode_jpeg_av(rgb, quality)
 
 

@@ -93,7 +93,7 @@ def _split_userinfo(url: str) -> tuple[str, str, str] | None:
     return prefix, userinfo, rest[at + 1 :]
 
 
-def redact_url(url: str) -> str:
+def redact_url(url: object) -> str:
     """Return ``url`` with its password (and secret query values) replaced by ``***``.
 
     ``rtsp://user:secret@host/x`` becomes ``rtsp://user:***@host/x``; a bare
@@ -240,7 +240,7 @@ def _open_container(target: str | int, *, open_timeout: float, read_timeout: flo
         return av.open(path, format="v4l2", timeout=timeouts)
     if kind == "file":
         return av.open(target, timeout=timeouts)
-    scheme = target.split(":", 1)[0].lower()
+    scheme = str(target).split(":", 1)[0].lower()
     options: dict[str, str] = {}
     if scheme in ("rtsp", "rtsps"):
         options = {
