@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from custom_components.smart_play.vision import __main__ as cli
+from custom_components.smart_play.vision import source as vision_source
 from custom_components.smart_play.vision.__main__ import main
 from custom_components.smart_play.vision.types import Frame, SourceState, SourceStatus
 
@@ -161,7 +161,8 @@ class FakeSource:
 def test_live_source_loss_is_reported_as_unknown(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "FrameSource", FakeSource)
+    # The CLI imports the source module when a live run starts (not at import time).
+    monkeypatch.setattr(vision_source, "FrameSource", FakeSource)
     assert main(["rtsp://127.0.0.1:8554/cam", "--json", "--no-opencv"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [e["state"] for e in events] == ["occupied", "unknown"]

@@ -21,15 +21,13 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import av
-from av.video.stream import VideoStream
-
-from .engine import EngineConfig, OccupancyEngine
-from .render import annotate
-from .source import FrameSource, iter_file_frames
-from .types import Frame, FrameResult, SourceError, SourceState, SourceStatus, Transition
+# numpy, PyAV and the engine are imported when a run starts, not at import time:
+# the desk agent's command line imports this module and its --help stays instant.
+if TYPE_CHECKING:
+    from .engine import OccupancyEngine
+    from .types import Frame, FrameResult, SourceState, Transition
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "source", help="video file, camera index / /dev/videoN, rtsp:// or http(s):// URL"
     )
+    add_engine_arguments(parser)
+    return parser
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of a local run (shared with the desk agent's command line)."""
     parser.add_argument(
         "--delay", type=float, default=2.0, help="absence delay in seconds (default 2.0)"
     )
@@ -60,7 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fps", type=float, default=None, help="analyse at most this many frames/s"
     )
-    return parser
 
 
 def _live_frames(
@@ -70,6 +73,9 @@ def _live_frames(
 
     When the source fails the engine goes UNKNOWN and the transition is printed.
     """
+    from .source import FrameSource
+    from .types import SourceStatus
+
     states: deque[SourceState] = deque()
     frame_source = FrameSource(source, fps_cap=fps or 10.0, realtime=True, on_state=states.append)
     frame_source.start()
@@ -96,6 +102,9 @@ class _VideoWriter:
     """Annotated video output (H.264 when available, else MPEG-4 part 2)."""
 
     def __init__(self, path: str, rate: float) -> None:
+        import av
+        from av.video.stream import VideoStream
+
         self._container = av.open(path, "w")
         codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
         self._rate = Fraction(round(rate * 1000), 1000).limit_denominator(1001)
@@ -108,6 +117,8 @@ class _VideoWriter:
         self._opened = False
 
     def write(self, image: Any) -> None:
+        import av
+
         height, width = image.shape[:2]
         image = image[: height - height % 2, : width - width % 2]
         if not self._opened:
@@ -138,6 +149,8 @@ def _print_transition(tr: Transition, as_json: bool) -> None:
 
 
 def _file_rate(path: str) -> float:
+    import av
+
     with av.open(path) as container:
         rate = container.streams.video[0].average_rate
     return float(rate) if rate else 10.0
@@ -145,6 +158,11 @@ def _file_rate(path: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Run the engine as configured by the parsed ``args``; returns the exit code."""
+    from .engine import EngineConfig, OccupancyEngine
+    from .render import annotate
+    from .source import iter_file_frames
+    from .types import SourceError
+
     engine = OccupancyEngine(
         EngineConfig(
             delay=args.delay,
@@ -200,7 +218,15 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    args = build_parser().parse_args(argv)
+    return run_cli(build_parser().parse_args(argv))
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run with parsed ``args`` and turn errors into messages and exit codes."""
+    import av
+
+    from .types import SourceError
+
     try:
         return run(args)
     except BrokenPipeError:  # e.g. piped into `head`

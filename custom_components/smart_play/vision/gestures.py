@@ -33,13 +33,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 import itertools
 import logging
 import time
 
 import numpy as np
 
+from .compat import StrEnum
 from .motion import downscale_factor, downscale_gray, normalise
 from .types import Frame, FrameResult
 

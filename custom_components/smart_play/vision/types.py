@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
+
+from .compat import StrEnum
 
 
 class Occupancy(StrEnum):
