@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Final
 
 DOMAIN: Final = "smart_play"
@@ -44,11 +43,8 @@ CAMERA_FAILING_AFTER: Final = 180.0  # seconds of a failing camera before a repa
 
 SIGNAL_UPDATE: Final = "smart_play_update_{}"
 
-# Spotify endpoints. The environment overrides exist for the test suite and the
-# end-to-end tests, which point Smart Play at a fake Spotify server on loopback.
-SPOTIFY_API_BASE: Final = os.environ.get(
-    "SMART_PLAY_SPOTIFY_API_BASE", "https://api.spotify.com/v1/"
-)
-SPOTIFY_ACCOUNTS_BASE: Final = os.environ.get(
-    "SMART_PLAY_SPOTIFY_ACCOUNTS_BASE", "https://accounts.spotify.com"
-)
+# Spotify endpoints: fixed (the refresh token and client secret go there). Other
+# modules derive their URLs from these at import time; tests patch them (the e2e
+# tests through tests/e2e/spotify_hook), production has no switch.
+SPOTIFY_API_BASE: Final = "https://api.spotify.com/v1/"
+SPOTIFY_ACCOUNTS_BASE: Final = "https://accounts.spotify.com"

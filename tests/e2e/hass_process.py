@@ -162,6 +162,20 @@ class Tokens:
         return {"Authorization": f"Bearer {self.access_token}"}
 
 
+SPOTIFY_HOOK_DIR = Path(__file__).parent / "spotify_hook"
+
+
+def fake_spotify_env(base: str) -> dict[str, str]:
+    """Env for a hass process whose Smart Play talks to the fake Spotify at ``base``.
+
+    Puts tests/e2e/spotify_hook (a ``sitecustomize`` import hook that rewrites the
+    Spotify endpoints in ``const.py`` as it loads) first on ``PYTHONPATH``. Test-only:
+    the integration itself cannot be redirected.
+    """
+    path = os.pathsep.join(p for p in (str(SPOTIFY_HOOK_DIR), os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": path, "SMART_PLAY_TEST_FAKE_SPOTIFY": base.rstrip("/")}
+
+
 class HassProcess:
     """A real `hass -c DIR` process on 127.0.0.1 with Smart Play symlinked in."""
 
@@ -184,7 +198,7 @@ class HassProcess:
         integration, which brings demo media players). `configuration` replaces the
         whole file (it may use `{host}` and `{port}`). `custom_components` maps folder
         names to directories symlinked into `<config>/custom_components/`. `env` adds
-        environment variables for the process (e.g. Smart Play's Spotify URL overrides).
+        environment variables for the process (e.g. :func:`fake_spotify_env`).
         """
         self.config_dir = Path(config_dir)
         self.port = port or free_port()

@@ -1,7 +1,7 @@
 """End to end: Spotify as the target, through HA's real OAuth2 flow, against the fake Spotify.
 
-The `hass` process gets Smart Play's URL overrides (SMART_PLAY_SPOTIFY_ACCOUNTS_BASE,
-SMART_PLAY_SPOTIFY_API_BASE) pointing at tests/fake_spotify running in this process.
+The `hass` process gets the test-only import hook of tests/e2e/spotify_hook (see
+`fake_spotify_env`), which points Smart Play at tests/fake_spotify running in this process.
 The flow is driven like a browser would: application credentials over the websocket,
 the flow's external step URL opened on the fake accounts server (which approves and
 redirects), the redirect followed to HA's /auth/external/callback, then the camera form.
@@ -17,7 +17,14 @@ import pytest_socket
 
 from tests.fake_spotify import FakeSpotify
 
-from .hass_process import HassClient, HassError, HassProcess, free_port, next_event
+from .hass_process import (
+    HassClient,
+    HassError,
+    HassProcess,
+    fake_spotify_env,
+    free_port,
+    next_event,
+)
 from .test_e2e_media_player import entity_by_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -39,10 +46,7 @@ def hass_proc(
     base = f"http://127.0.0.1:{spotify_port}"
     hass = HassProcess(
         tmp_path_factory.mktemp("hass_spotify") / "config",
-        env={
-            "SMART_PLAY_SPOTIFY_ACCOUNTS_BASE": base,
-            "SMART_PLAY_SPOTIFY_API_BASE": f"{base}/v1/",
-        },
+        env=fake_spotify_env(base),
     )
     try:
         hass.start(timeout=120)

@@ -1,8 +1,8 @@
 """Run the fake Spotify standalone: ``python -m tests.fake_spotify [--port N] [--play]``.
 
-For end-to-end tests and demos with a real Home Assistant: point Smart Play at it with
-``SMART_PLAY_SPOTIFY_API_BASE=<url>/v1/`` and ``SMART_PLAY_SPOTIFY_ACCOUNTS_BASE=<url>``,
-use client id ``fake-client-id`` / secret ``fake-client-secret``; ``GET /authorize``
+For end-to-end tests and demos with a real Home Assistant: start hass with the env of
+``tests.e2e.hass_process.fake_spotify_env(<url>)`` (a test-only import hook on its
+``PYTHONPATH`` points Smart Play at the fake; production has no such switch), use client id ``fake-client-id`` / secret ``fake-client-secret``; ``GET /authorize``
 approves at once. Drive it with ``POST /_fake/<action>`` (see ``FakeSpotify._control``),
 watch it with ``GET /_fake/state`` and ``GET /_fake/log``.
 """

@@ -61,7 +61,7 @@ OAuth2TokenRequestReauthError: type[Exception] = getattr(
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-API_BASE: Final = SPOTIFY_API_BASE  # overridable by environment for the e2e tests
+API_BASE: Final = SPOTIFY_API_BASE
 REQUEST_TIMEOUT: Final = 10.0  # seconds, per HTTP request
 RETRY_DELAYS: Final = (1.0, 2.0)  # backoff before each retry of a 5xx / timeout
 DEFAULT_RETRY_AFTER: Final = 5.0  # seconds, when a 429 carries no Retry-After
