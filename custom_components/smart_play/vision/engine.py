@@ -39,8 +39,10 @@ kept: whatever stands out against it when the camera returns is a person.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 import logging
+import math
 
 import numpy as np
 
@@ -77,6 +79,11 @@ EDGE_BAND = 0.25  # the last motion's centre must lie in this outer share of the
 VERIFY = 1.0  # s of calm a start-up reference cell needs before motion there
 HEADING = 1.0  # cells the motion must have moved towards a border to count as leaving
 ENTRY_WINDOW = 0.6  # s: an entry into an empty room needs change in two frames this close
+REF_TAU = 0.95  # s: time constant of the empty-room reference while EMPTY and calm
+STARTUP_TAU = 0.45  # s: same for the provisional start-up reference
+NEAR = 2  # cells: small motion this close to the person's place is the person (hands)
+
+Zone = tuple[float, float, float, float]  # x, y, w, h as shares (0..1) of the picture
 
 
 @dataclass
@@ -87,8 +94,77 @@ class EngineConfig:
     sensitivity: int = 5  # 1 (least) .. 10 (most sensitive)
     use_opencv: bool | None = None  # None: use OpenCV stages when cv2 imports
     startup_quiet: float = 10.0  # seconds without evidence before EMPTY while UNKNOWN
-    still_timeout: float = (
-        300.0  # a "still person" that shows no movement at all this long is a thing
+    # a "still person" that shows no movement at all this long is a thing:
+    still_timeout: float = 300.0
+    exclude_zones: tuple[Zone, ...] = ()  # parts of the picture to ignore (TV, window, pet bed)
+
+
+def clean_zones(zones: object) -> tuple[Zone, ...]:
+    """Return the valid exclusion zones of user input, clipped to the picture.
+
+    Each zone is ``(x, y, w, h)`` in shares 0..1 of the picture width/height.
+    Anything that is not four numbers is dropped (bad options never break analysis).
+    """
+    out: list[Zone] = []
+    for zone in zones if isinstance(zones, (list, tuple)) else ():
+        if not isinstance(zone, (list, tuple)):
+            continue
+        try:
+            x, y, w, h = (float(v) for v in zone)
+        except (TypeError, ValueError):
+            continue
+        if not all(math.isfinite(v) for v in (x, y, w, h)):
+            continue
+        x0, y0 = min(1.0, max(0.0, x)), min(1.0, max(0.0, y))
+        x1, y1 = min(1.0, max(0.0, x + w)), min(1.0, max(0.0, y + h))
+        if x1 > x0 and y1 > y0:
+            # Inside the picture the numbers are kept as given (no rounding drift).
+            out.append(
+                (
+                    x0,
+                    y0,
+                    w if x0 == x and x1 == x + w else x1 - x0,
+                    h if y0 == y and y1 == y + h else y1 - y0,
+                )
+            )
+    return tuple(out)
+
+
+def zone_cells(
+    zones: tuple[Zone, ...], grid_h: int, grid_w: int, cover_w: float, cover_h: float
+) -> np.ndarray | None:
+    """Cells (grid_h x grid_w) that touch an exclusion zone, or None without zones.
+
+    A cell partly inside a zone is ignored as a whole (a zone drawn tightly
+    around a TV still hides all of the screen). ``cover_w``/``cover_h``: share
+    of the picture width/height the cell grid covers (the small image is
+    cropped to whole cells at the right/bottom).
+    """
+    if not zones:
+        return None
+    step_x, step_y = cover_w / grid_w, cover_h / grid_h
+    x0s = np.arange(grid_w, dtype=np.float64) * step_x
+    y0s = np.arange(grid_h, dtype=np.float64) * step_y
+    mask = np.zeros((grid_h, grid_w), dtype=bool)
+    for x, y, w, h in zones:
+        cols = (x0s + step_x > x) & (x0s < x + w)
+        rows = (y0s + step_y > y) & (y0s < y + h)
+        mask |= rows[:, None] & cols[None, :]
+    return mask
+
+
+def _blend(dt: float, tau: float) -> float:
+    """Share of a new frame blended into a model with time constant ``tau`` s after ``dt`` s."""
+    return 1.0 - math.exp(-max(0.0, dt) / tau)
+
+
+def _near(blob: Blob, area: Blob, grow: int) -> bool:
+    """Whether ``blob`` overlaps ``area`` grown by ``grow`` cells."""
+    return (
+        blob.x0 < area.x1 + grow
+        and blob.x1 > area.x0 - grow
+        and blob.y0 < area.y1 + grow
+        and blob.y1 > area.y0 - grow
     )
 
 
@@ -145,7 +221,14 @@ class OccupancyEngine:
         self._last_alive: float | None = None  # stream time of the last motion/micro-motion
         self._prev_small: np.ndarray | None = None  # previous normalised small frame
         self._entry_since: float | None = None  # first frame of a possible entry (while EMPTY)
+        # recent motion where nobody is known to be:
+        self._entry_seen: deque[tuple[float, Blob]] = deque()
+        self._ignore: np.ndarray | None = None  # exclusion-zone cells of the current grid
+        self._ignore_key: tuple[object, ...] | None = None
+        self._error_logged = False
+        self.min_height = 0.18  # share of the picture height an arriving person's motion must span
         self.set_sensitivity(self.config.sensitivity)
+        self.set_exclude_zones(self.config.exclude_zones)
 
     # ------------------------------------------------------------------ API
     @property
@@ -189,6 +272,15 @@ class OccupancyEngine:
         )
         self._reference.threshold = 12.5 - 0.5 * s  # 12 .. 7.5 on cell means
         self._micro.threshold = 7.0 - 0.5 * s  # 6.5 .. 2 on cell means
+        self.min_height = 0.28 - 0.02 * s  # 26 % .. 8 % of the picture height
+
+    def set_exclude_zones(self, zones: object) -> None:
+        """Ignore motion and evidence inside these zones from the next frame on.
+
+        ``zones``: ``(x, y, w, h)`` rectangles in shares 0..1 of the picture
+        (a TV, a window, an aquarium, a pet bed). Invalid entries are dropped.
+        """
+        self.config.exclude_zones = clean_zones(zones)
 
     def set_unknown(self, t: float, reason: str) -> Transition | None:
         """Mark the camera as not streaming: UNKNOWN (never read as empty)."""
@@ -201,6 +293,7 @@ class OccupancyEngine:
         self._last_t = None
         self._prev_small = None
         self._entry_since = None
+        self._entry_seen.clear()
         return self._sm.set_unknown(t, reason)
 
     def reset(self) -> None:
@@ -219,6 +312,7 @@ class OccupancyEngine:
         self._last_t = None
         self._prev_small = None
         self._entry_since = None
+        self._entry_seen.clear()
         self._sm = OccupancyStateMachine(self.config.delay, self.config.startup_quiet)
 
     # -------------------------------------------------------------- process
@@ -235,6 +329,7 @@ class OccupancyEngine:
                     self._face.reset()
                 self._face_until = None
                 self._entry_since = None
+                self._entry_seen.clear()
             elif t > last:
                 self._last_dt = min(t - last, 1.0)
         self._last_t = t
@@ -254,7 +349,64 @@ class OccupancyEngine:
         return self._factor
 
     def process(self, frame: Frame) -> FrameResult:
-        """Analyse one frame; returns what was seen and the (new) state."""
+        """Analyse one frame; returns what was seen and the (new) state.
+
+        An unexpected error inside the engine never ends the analysis: it is
+        logged (with its traceback the first time, then at debug level), the
+        models are reset and the state is kept (see :meth:`_recover`).
+        """
+        try:
+            return self._process(frame)
+        except Exception:  # any bug here must not stop occupancy detection
+            if not self._error_logged:
+                self._error_logged = True
+                _LOGGER.exception("Occupancy engine error; resetting the engine and continuing")
+            else:
+                _LOGGER.debug("Occupancy engine error again; resetting", exc_info=True)
+            return self._recover(float(frame.pts))
+
+    def _recover(self, t: float) -> FrameResult:
+        """After an engine error: re-learn everything, keep the state the user sees.
+
+        The models start from scratch (like start-up; a learned empty-room
+        reference is kept), and so is the state machine: an OCCUPIED room stays occupied for ``startup_quiet`` s (at least
+        the delay) unless evidence comes back, so a crash never pauses the
+        music under someone's nose; an EMPTY room stays empty.
+        """
+        sm = self._sm
+        state = sm.state
+        reference = self._reference.cells if self._reference.trusted else None
+        shape, factor = self._shape, self._factor
+        self.reset()
+        self._sm = sm
+        if reference is not None and np.all(np.isfinite(reference)):
+            # The empty room learned before the error is still the empty room.
+            self._reference.seed(reference, trusted=True)
+            self._shape, self._factor = shape, factor
+        if state is Occupancy.OCCUPIED:
+            sm.last_presence = t + max(0.0, sm.startup_quiet - sm.delay)
+        return FrameResult(
+            t=t,
+            state=state,
+            presence=state is Occupancy.OCCUPIED,
+            motion_score=0.0,
+            reason="engine reset",
+        )
+
+    def _zones_for(
+        self, grid_h: int, grid_w: int, cover_w: float, cover_h: float
+    ) -> np.ndarray | None:
+        """Exclusion-zone cell mask for this grid, recomputed when zones or size change."""
+        zones = self.config.exclude_zones
+        key = (zones, grid_h, grid_w, cover_w, cover_h)
+        if key != self._ignore_key:
+            self._ignore_key = key
+            self._ignore = zone_cells(zones, grid_h, grid_w, cover_w, cover_h)
+            self._motion.ignore = self._reference.ignore = self._micro.ignore = self._ignore
+        return self._ignore
+
+    def _process(self, frame: Frame) -> FrameResult:
+        """Analyse one frame (see :meth:`process`)."""
         t = float(frame.pts)
         image = frame.image
         reps_y = reps_x = 1
@@ -268,10 +420,20 @@ class OccupancyEngine:
         height, width = image.shape[:2]
         scale = float(factor * CELL)
 
-        small, mean = normalise(downscale_gray(image, factor))
-        cells = cell_means(small)
-        grid_h, grid_w = cells.shape
-        motion = self._motion.update(small, mean)
+        gray = downscale_gray(image, factor)
+        grid_h, grid_w = gray.shape[0] // CELL, gray.shape[1] // CELL
+        ignore = self._zones_for(
+            grid_h, grid_w, gray.shape[1] * factor / width, gray.shape[0] * factor / height
+        )
+        if ignore is None:
+            small, mean = normalise(gray)
+            cells = cell_means(small)
+        else:
+            raw = cell_means(gray)
+            keep = raw[~ignore]
+            small, mean = normalise(gray, float(keep.mean()) if keep.size else None)
+            cells = raw * np.float32(128.0 / max(mean, 4.0))
+        motion = self._motion.update(small, mean, self._last_dt)
         state = self._sm.state
         if self._reference.cells is None:
             self._reference.seed(cells, trusted=False)
@@ -291,10 +453,12 @@ class OccupancyEngine:
 
         prev_small, self._prev_small = self._prev_small, small
         # In an empty room nobody is taken to have come in on the strength of one frame.
-        if motion.blobs and (
-            state is not Occupancy.EMPTY or self._entry_confirmed(t, prev_small, small)
-        ):
-            union = bounding(motion.blobs)
+        confirmed = state is not Occupancy.EMPTY or (
+            bool(motion.blobs) and self._entry_confirmed(t, prev_small, small)
+        )
+        blobs = self._person_motion(t, motion.blobs, state, grid_h)
+        if blobs and confirmed:
+            union = bounding(blobs)
             self._track.moved(t, union)
             presence, reason, person = True, "motion", union
 
@@ -372,6 +536,35 @@ class OccupancyEngine:
             or (last.y1 >= grid_h and cy > grid_h * (1 - EDGE_BAND) and dy >= HEADING)
         )
 
+    def _person_motion(
+        self, t: float, blobs: list[Blob], state: Occupancy, grid_h: int
+    ) -> list[Blob]:
+        """Keep the moving regions that can be a person (a cat crossing the floor is not).
+
+        Where nobody is known to be, motion counts only when it spans at least
+        ``min_height`` of the picture height (8 % .. 26 % by sensitivity; the
+        motion of the last PersonTrack.WINDOW s taken together): a pet or a
+        small toy moving is not an arrival.
+        Next to the person's place (within NEAR cells) any motion counts:
+        hands typing, a head turning.
+        """
+        recent = self._entry_seen
+        while recent and recent[0][0] < t - PersonTrack.WINDOW:
+            recent.popleft()
+        if not blobs:
+            return blobs
+        places = [a for a in (self._track.region, self._still_box) if a is not None]
+        if state is Occupancy.EMPTY:
+            places = []
+        kept = [b for b in blobs if any(_near(b, a, NEAR) for a in places)]
+        elsewhere = [b for b in blobs if not any(_near(b, a, NEAR) for a in places)]
+        if elsewhere:
+            recent.append((t, bounding(elsewhere)))
+            seen = bounding([b for _t, b in recent])
+            if seen.y1 - seen.y0 >= self.min_height * grid_h:
+                kept.extend(elsewhere)
+        return kept
+
     def _entry_confirmed(self, t: float, before: np.ndarray | None, now: np.ndarray) -> bool:
         """Tell whether motion in an empty room is someone coming in.
 
@@ -380,7 +573,10 @@ class OccupancyEngine:
         the end of a looping clip) changes it once and is then still, although
         the running background needs a few frames to catch up with it. So the
         frame-to-frame change must show in two frames at most ENTRY_WINDOW
-        apart (longer for very low frame rates): one more frame of latency.
+        apart: one more frame of latency. Below 1 / ENTRY_WINDOW frames per
+        second (about 1.7 fps) a second frame would come too late for the
+        entry bound (0.5 s plus one frame interval), so there one frame with
+        change suffices.
         """
         changed = (
             before is not None and self._motion.changed_cells(before, now) >= self._motion.min_cells
@@ -388,6 +584,8 @@ class OccupancyEngine:
         if not changed:
             self._entry_since = None
             return False
+        if self._last_dt > ENTRY_WINDOW:
+            return True
         since = self._entry_since
         if since is not None and 0.0 < t - since <= max(ENTRY_WINDOW, 1.5 * self._last_dt):
             self._entry_since = None
@@ -473,7 +671,7 @@ class OccupancyEngine:
         if face is None:
             return None
         if face.due(t) and motion_score <= FACE_MAX_MOTION:
-            faces = face.detect(t, image)
+            faces = [f for f in face.detect(t, image) if not self._in_zone(f, image.shape)]
             if faces:
                 x, y, w, h = max(faces, key=lambda b: b[2] * b[3])
                 height, width = image.shape[:2]
@@ -486,6 +684,13 @@ class OccupancyEngine:
         if self._face_until is not None and t <= self._face_until:
             return self._face_box
         return None
+
+    def _in_zone(self, box: Box, shape: tuple[int, ...]) -> bool:
+        """Whether the centre of a full-frame box lies in an exclusion zone (a face on the TV)."""
+        height, width = shape[:2]
+        cx = (box[0] + box[2] / 2) / max(width, 1)
+        cy = (box[1] + box[3] / 2) / max(height, 1)
+        return any(x <= cx < x + w and y <= cy < y + h for x, y, w, h in self.config.exclude_zones)
 
     def _learn(
         self,
@@ -504,7 +709,7 @@ class OccupancyEngine:
                 self._still_box = None
                 self._last_alive = None
             elif not moving:
-                ref.learn(cells, 0.1)
+                ref.learn(cells, _blend(self._last_dt, REF_TAU))
         elif (
             state is Occupancy.UNKNOWN
             and not ref.trusted
@@ -512,5 +717,5 @@ class OccupancyEngine:
             and self._track.region is None
         ):
             # Start-up: keep the provisional picture current while nothing happens.
-            ref.learn(cells, 0.2)
+            ref.learn(cells, _blend(self._last_dt, STARTUP_TAU))
             ref.trusted = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, reduce
+import math
 
 import numpy as np
 
@@ -59,13 +60,15 @@ def downscale_gray(image: np.ndarray, factor: int) -> np.ndarray:
     return out
 
 
-def normalise(gray: np.ndarray) -> tuple[np.ndarray, float]:
+def normalise(gray: np.ndarray, mean: float | None = None) -> tuple[np.ndarray, float]:
     """Scale ``gray`` so its mean is 128; returns the scaled image and the mean.
 
     Dividing by the global mean removes most of a global brightness change
     (lights, auto-exposure), so differences measure structure, not exposure.
+    ``mean`` overrides the mean (the engine leaves exclusion zones out of it).
     """
-    mean = float(gray.mean())
+    if mean is None:
+        mean = float(gray.mean())
     return gray * (128.0 / max(mean, 4.0)), mean
 
 
@@ -216,10 +219,12 @@ class MotionDetector:
     CALM_SHARE = 0.25  # the previous frame must have been below this
     MEAN_JUMP = 0.12  # relative change of the mean brightness from one frame to the next
 
+    TAU = 0.144  # s: background time constant (half of the gap blended in per 0.1 s)
+
     def __init__(self) -> None:
         """Create an empty model; the first frame seeds it."""
         self.background: np.ndarray | None = None
-        self.alpha = 0.5
+        self.ignore: np.ndarray | None = None  # cells never counted as motion (exclusion zones)
         self.pixel_threshold = 14.0
         self.cell_share = 0.2
         self.min_cells = 2
@@ -238,8 +243,11 @@ class MotionDetector:
         self._last_share = 0.0
         self._last_mean = None
 
-    def update(self, small: np.ndarray, mean: float) -> MotionResult:
+    def update(self, small: np.ndarray, mean: float, dt: float = 0.1) -> MotionResult:
         """Feed one normalised small frame and its raw mean; returns its motion.
+
+        ``dt`` is the time since the previous frame: the background blends in
+        ``1 - exp(-dt / TAU)`` of the new frame, the same per second at any rate.
 
         A jump of the raw mean brightness by more than MEAN_JUMP between two
         frames (light switched, exposure step; clipped highlights make such a
@@ -258,10 +266,14 @@ class MotionDetector:
         diff = np.abs(small - bg)
         mask = diff > self.pixel_threshold
         active = cell_fraction(mask) >= self.cell_share
+        ignore = self.ignore
+        if ignore is not None and ignore.shape == active.shape:
+            active &= ~ignore
         share = float(active.mean())
         # Update the running background (in place, no allocation).
-        bg *= 1.0 - self.alpha
-        bg += self.alpha * small
+        alpha = 1.0 - math.exp(-max(dt, 0.0) / self.TAU)
+        bg *= 1.0 - alpha
+        bg += alpha * small
         if share >= self.GLOBAL_SHARE and self._last_share < self.CALM_SHARE:
             self.background = small.copy()
             self._last_share = share
@@ -288,7 +300,11 @@ class MotionDetector:
         if before.shape != after.shape:
             return 0
         mask = np.abs(after - before) > self.pixel_threshold
-        return int(np.count_nonzero(cell_fraction(mask) >= self.cell_share))
+        active = cell_fraction(mask) >= self.cell_share
+        ignore = self.ignore
+        if ignore is not None and ignore.shape == active.shape:
+            active &= ~ignore
+        return int(np.count_nonzero(active))
 
 
 def blob_to_box(blob: Blob, scale: float, frame_w: int, frame_h: int) -> Box:

@@ -69,6 +69,7 @@ class SceneReference:
         self.cells: np.ndarray | None = None
         self.trusted = False
         self.threshold = 10.0
+        self.ignore: np.ndarray | None = None  # cells never foreground (exclusion zones)
 
     def reset(self) -> None:
         """Forget the reference."""
@@ -98,9 +99,16 @@ class SceneReference:
         ref = self.cells
         if ref is None or ref.shape != cells.shape:
             return None, 0.0
+        ignore = (
+            self.ignore if self.ignore is not None and self.ignore.shape == cells.shape else None
+        )
         # Robust gain: the median ratio ignores the part the person covers.
-        gain = float(np.median(cells / np.maximum(ref, 1.0)))
+        ratio = cells / np.maximum(ref, 1.0)
+        kept = ratio if ignore is None else ratio[~ignore]
+        gain = float(np.median(kept)) if kept.size else 1.0
         fg = np.abs(cells - gain * ref) > self.threshold
+        if ignore is not None:
+            fg &= ~ignore
         share = float(fg.mean())
         if share > self.STALE_SHARE:
             return None, share
@@ -170,6 +178,7 @@ class MicroMotion:
         self.lag = lag
         self.threshold = 5.0
         self.min_cells = 3
+        self.ignore: np.ndarray | None = None  # cells never counted (exclusion zones)
         self._history: deque[tuple[float, np.ndarray]] = deque()
 
     def reset(self) -> None:
@@ -191,6 +200,8 @@ class MicroMotion:
         if not hist or hist[0][0] > t - self.lag or hist[0][1].shape != cells.shape:
             return []
         changed = np.abs(cells - hist[0][1]) > self.threshold
+        if self.ignore is not None and self.ignore.shape == changed.shape:
+            changed &= ~self.ignore
         share = float(changed.mean())
         if share == 0.0 or share > 0.3:  # nothing, or a global change (not a person)
             return []
