@@ -57,11 +57,13 @@ def _media_calls(calls: list[Event[dict[str, Any]]]) -> list[tuple[str, str]]:
 async def make_controller(hass: HomeAssistant, demo_players: None) -> AsyncGenerator[Any]:
     controllers: list[PlaybackController] = []
 
-    async def _make(entity_id: str) -> PlaybackController:
+    async def _make(entity_id: str, *, at_desk: bool = True) -> PlaybackController:
         ctrl = PlaybackController(
             hass, f"entry_{entity_id}", MediaPlayerTarget(hass, entity_id, state_timeout=2.0)
         )
         await ctrl.async_load()
+        if at_desk:  # someone at the desk: a leave can follow
+            await ctrl.async_on_transition(OCCUPIED)
         controllers.append(ctrl)
         return ctrl
 
@@ -165,7 +167,7 @@ async def test_restart_while_paused(
     controller = await make_controller(BEDROOM)
     await controller.async_on_transition(EMPTY)
     await controller.async_shutdown()
-    restarted = await make_controller(BEDROOM)
+    restarted = await make_controller(BEDROOM, at_desk=False)
     assert restarted.memo == controller.memo
     await restarted.async_on_transition(OCCUPIED)
     assert hass.states.get(BEDROOM).state == "playing"
@@ -192,6 +194,7 @@ async def test_player_that_ignores_pause_leaves_no_memo(
         hass, "stubborn", MediaPlayerTarget(hass, entity_id, state_timeout=0.1)
     )
     await controller.async_load()
+    await controller.async_on_transition(OCCUPIED)
     await controller.async_on_transition(EMPTY)
     assert len(calls) == 1
     assert controller.memo is None

@@ -1,16 +1,20 @@
 """Pause/resume policy: pause what plays when the room empties, resume it on return.
 
-Rules (what a user notices):
+Rules (what a user notices), each one named function below:
 
-* Only EMPTY pauses, and only when auto pause is on and something is playing. UNKNOWN
-  (camera lost) never pauses.
+* :func:`is_leave` — only a leave pauses: OCCUPIED → EMPTY, with camera outages (UNKNOWN)
+  bridged by the last known state, which survives a restart. An empty room at start-up
+  with nobody seen before pauses nothing. Only when auto pause is on and something plays.
+* :func:`contradicts_own_command` — Spotify shows our own pause/resume only a moment
+  later; a read that contradicts a command we sent seconds ago is read once more.
 * What was paused is remembered in a :class:`~homeassistant.helpers.storage.Store`, so a
   restart in between loses nothing.
 * OCCUPIED resumes only what Smart Play paused, and only when the player still shows
   that item, paused, at that position, on that device. Anything else means the user
   took over: the memo is forgotten and ``smart_play_resume_skipped`` says why.
 * Transitions are handled one at a time. A newer transition cancels a pending wait (a
-  rate limit), so a pause never lands after the user came back.
+  rate limit), and the generation is checked before every command, so a pause is never
+  sent after the user came back.
 * Failures are reported once (a warning, a repair issue for a missing Premium, a reauth
   for rejected credentials), never retried in a loop.
 """
@@ -44,6 +48,7 @@ from .players.base import (
     AuthFailed,
     DeviceGone,
     NoActiveDevice,
+    OwnCommand,
     PauseMemo,
     Playback,
     PlaybackTarget,
@@ -67,6 +72,45 @@ MAX_RATE_LIMIT_WAIT: Final = 900.0
 MAX_MEMO_AGE: Final = 4 * 3600.0
 #: Volume change of one volume gesture, in percentage points (Spotify).
 GESTURE_VOLUME_STEP: Final = 10
+#: A read this soon (s) after our own pause/resume may still show the state before it.
+OWN_COMMAND_WINDOW: Final = 3.0
+#: The contradicting read is repeated this long (s) after our command (Spotify lags ~1-2 s).
+OWN_COMMAND_SETTLE: Final = 1.5
+#: ... but never sooner than this after the first read.
+MIN_REREAD_WAIT: Final = 0.3
+
+
+def is_leave(last_known: Occupancy | None, state: Occupancy) -> bool:
+    """Return True when ``state`` means someone left the desk: the only thing that pauses.
+
+    What a user notices: the music pauses only when the camera saw someone at the desk
+    and then sees it empty (OCCUPIED → EMPTY). A camera outage in between (UNKNOWN) is
+    bridged by the last known state, which survives a restart, so OCCUPIED → UNKNOWN →
+    EMPTY still pauses. An empty desk right after Home Assistant starts, with nobody seen
+    before, and EMPTY → UNKNOWN → EMPTY (the camera reconnects to an empty room) pause
+    nothing: music you listen to elsewhere (your phone in the car) is left alone.
+    """
+    return state is Occupancy.EMPTY and last_known is Occupancy.OCCUPIED
+
+
+def contradicts_own_command(
+    playback: Playback | None, command: OwnCommand | None, now: float
+) -> bool:
+    """Return True when ``playback`` may be the player lagging behind our own command.
+
+    What a user notices: leaving and coming straight back still ends with the music
+    playing. Spotify's player state lags our commands by up to a second or two, so a
+    read taken within :data:`OWN_COMMAND_WINDOW` seconds of our own pause that still shows
+    that device playing that item (or of our own resume that still shows it paused) is
+    read once more before it is believed, instead of being taken for "resumed by hand"
+    (which would forget the pause and leave the music off). Anything else (another item,
+    another device) is not lag and is believed at once.
+    """
+    if command is None or playback is None or now - command.at > OWN_COMMAND_WINDOW:
+        return False
+    if (playback.device_id, playback.item_uri) != (command.device_id, command.item_uri):
+        return False
+    return playback.is_playing is (command.action == "pause")
 
 
 class SkipReason(StrEnum):
@@ -131,6 +175,7 @@ class PlaybackController:
         self._lock = asyncio.Lock()
         self._generation = 0
         self._occupancy = Occupancy.UNKNOWN
+        self._known: Occupancy | None = None  # last OCCUPIED/EMPTY seen (persisted)
         self._wake = asyncio.Event()  # set (and replaced) on every new transition
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -172,6 +217,11 @@ class PlaybackController:
             self._memo = PauseMemo.from_dict(memo)
             _LOGGER.debug("Restored pause memo: %s", self._describe(self._memo))
         self._auto_pause = bool(data.get("auto_pause", True))
+        known = data.get("last_known")
+        if known in (Occupancy.OCCUPIED.value, Occupancy.EMPTY.value):
+            self._known = Occupancy(known)
+        elif self._memo is not None:  # stored before last_known existed: paused on a leave
+            self._known = Occupancy.EMPTY
 
     # -- transitions ------------------------------------------------------------------
 
@@ -190,19 +240,31 @@ class PlaybackController:
         """Act on an occupancy transition; returns when done (or superseded)."""
         if self._closed:
             return
+        state = transition.state
+        self._occupancy = state
+        if state is Occupancy.UNKNOWN or state is self._known:
+            # Camera lost, or back showing what it showed before: bridged, nothing to do
+            # (a leave or return in flight carries on).
+            return
+        leave = is_leave(self._known, state)
+        self._known = state
+        self._async_schedule_save()
         self._generation += 1
         generation = self._generation
-        self._occupancy = transition.state
-        self._wake.set()  # a pending rate-limit wait gives up
+        self._wake.set()  # a pending wait gives up
         self._wake = asyncio.Event()
         async with self._lock:
             if generation != self._generation:
                 return  # a newer transition arrived while waiting for the lock
-            if transition.state is Occupancy.EMPTY:
+            if leave:
                 await self._async_leave(generation)
-            elif transition.state is Occupancy.OCCUPIED:
+            elif state is Occupancy.EMPTY:
+                _LOGGER.info(
+                    "Room empty, but nobody was seen here before: nothing paused "
+                    "(only leaving the desk pauses)"
+                )
+            else:
                 await self._async_return(generation)
-            # UNKNOWN (camera lost): never pause, keep any memo.
 
     async def async_shutdown(self) -> None:
         """Cancel pending work (a rate-limit wait or a command in flight)."""
@@ -224,10 +286,13 @@ class PlaybackController:
         after: Playback | None = None
         while True:
             try:
-                playback = await self.target.async_get_playback()
+                playback = await self._async_read_playback()
                 if playback is None or not playback.is_playing:
                     _LOGGER.debug("Room empty, nothing is playing")
                     self._async_recovered()
+                    return
+                if generation != self._generation:
+                    _LOGGER.debug("Back before the pause was sent: nothing paused")
                     return
                 after = await self.target.async_pause(playback)
             except RateLimited as err:
@@ -264,7 +329,10 @@ class PlaybackController:
             return
         while True:
             try:
-                playback = await self.target.async_get_playback()
+                playback = await self._async_read_playback()
+                if generation != self._generation:
+                    _LOGGER.debug("Gone again before the resume was sent: still paused")
+                    return
                 if reason := self._why_not_resume(memo, playback):
                     await self._async_skip(reason, memo, playback)
                     return
@@ -289,6 +357,31 @@ class PlaybackController:
         _LOGGER.info("Room occupied: resumed %s", self._describe(memo))
         self._async_record("resumed", memo)
         self.hass.bus.async_fire(EVENT_RESUMED, self._event_data(memo))
+
+    async def _async_read_playback(self) -> Playback | None:
+        """Read the playback, once more when it contradicts our own fresh command.
+
+        See :func:`contradicts_own_command`; costs one extra ``GET`` only in that case.
+        """
+        playback = await self.target.async_get_playback()
+        command = self.target.recent_command
+        if not contradicts_own_command(playback, command, time.monotonic()):
+            return playback
+        assert command is not None
+        wait = max(MIN_REREAD_WAIT, command.at + OWN_COMMAND_SETTLE - time.monotonic())
+        _LOGGER.debug(
+            "The player does not show our %s of %.1f s ago yet: reading again in %.1f s",
+            command.action,
+            time.monotonic() - command.at,
+            wait,
+        )
+        wake = self._wake
+        try:
+            async with asyncio.timeout(wait):
+                await wake.wait()
+        except TimeoutError:
+            pass
+        return await self.target.async_get_playback()
 
     def _why_not_resume(self, memo: PauseMemo, playback: Playback | None) -> SkipReason | None:
         """Return why resuming ``memo`` would be wrong now, or None when it is safe."""
@@ -534,6 +627,7 @@ class PlaybackController:
         return {
             "memo": self._memo.as_dict() if self._memo else None,
             "auto_pause": self._auto_pause,
+            "last_known": self._known.value if self._known else None,
         }
 
     async def _async_save(self) -> None:
@@ -551,6 +645,7 @@ class PlaybackController:
         return {
             "auto_pause": self._auto_pause,
             "occupancy": str(self._occupancy),
+            "last_known": self._known.value if self._known else None,
             "memo": (
                 {
                     "device_name": memo.device_name,

@@ -60,7 +60,7 @@ def hass_proc(
 @pytest.fixture
 async def fake_spotify(spotify_port: int) -> AsyncIterator[FakeSpotify]:
     """The fake Spotify Web API + accounts server on the port hass was told about."""
-    server = FakeSpotify()
+    server = FakeSpotify(lag=0.0)
     await server.start(port=spotify_port)
     try:
         yield server

@@ -30,8 +30,12 @@ TEST_RETRY_DELAYS = (0.05, 0.1)
 
 @pytest_asyncio.fixture
 async def fake_spotify(socket_enabled: None) -> AsyncGenerator[FakeSpotify]:
-    """Run a fake Spotify on 127.0.0.1 for the duration of a test."""
-    server = FakeSpotify()
+    """Run a fake Spotify on 127.0.0.1 for the duration of a test.
+
+    It starts without state lag (``server.lag = 0``) so that unit tests see their
+    commands at once; scenario tests set ``lag``/``idle_after`` to what Spotify does.
+    """
+    server = FakeSpotify(lag=0.0)
     await server.start()
     try:
         yield server

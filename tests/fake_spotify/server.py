@@ -22,6 +22,22 @@ Fault injection (python methods): :meth:`FakeSpotify.expire_tokens`,
 User actions (what a person does in the Spotify app meanwhile): :meth:`user_play`,
 :meth:`user_pause`, :meth:`user_resume`, :meth:`user_seek`, :meth:`user_transfer`,
 :meth:`remove_device`, :meth:`go_inactive`.
+
+What the real Spotify does that automations trip over:
+
+* ``lag``: player commands are asynchronous. For ``lag`` seconds after a command,
+  ``GET /me/player`` still shows the state from before it (default 1 s; the pytest
+  fixture starts lag-free and scenario tests set it).
+* ``idle_after``: a device paused for that many seconds drops its session:
+  ``GET /me/player`` answers 204 while the device stays listed in
+  ``GET /me/player/devices`` with ``is_active: false``. A plain ``PUT /me/player/play``
+  then answers 404 ``NO_ACTIVE_DEVICE``; one carrying ``context_uri``/``uris`` starts it.
+* Several devices per account (computer, speaker, phone) and one restricted device
+  (``is_restricted: true``, e.g. a speaker controlled through its own app): every
+  Web API command for it answers 403 "Restriction violated".
+* 429 with ``"reason": "QUOTA_EXCEEDED"``: ``fail_next(429, reason="QUOTA_EXCEEDED")``.
+* Several clients on one account: every token issued is valid at once; the log tells
+  which token sent a request (:attr:`LoggedRequest.token`).
 """
 
 from __future__ import annotations
@@ -55,7 +71,16 @@ DEFAULT_DEVICES: list[dict[str, Any]] = [
     {"id": "dev-desktop", "name": "Work Laptop", "type": "Computer", "volume_percent": 60},
     {"id": "dev-speaker", "name": "Living Room", "type": "Speaker", "volume_percent": 40},
     {"id": "dev-phone", "name": "Pixel", "type": "Smartphone", "volume_percent": 80},
+    {
+        "id": "dev-restricted",
+        "name": "Kitchen Sonos",
+        "type": "Speaker",
+        "volume_percent": 30,
+        "is_restricted": True,
+    },
 ]
+#: Seconds ``GET /me/player`` lags behind a command (what Spotify does: "up to a second or two").
+DEFAULT_LAG = 1.0
 SCOPE = (
     "user-read-playback-state user-modify-playback-state "
     "user-read-currently-playing user-read-private"
@@ -72,6 +97,7 @@ class LoggedRequest:
     body: Any
     time: float  # time.monotonic()
     status: int = 0
+    token: str | None = None  # bearer token that sent it (tells clients apart)
 
 
 @dataclass
@@ -111,6 +137,7 @@ class _Playback:
     is_playing: bool
     progress_ms: int  # at ``anchor``
     anchor: float = field(default_factory=time.monotonic)
+    paused_since: float | None = None  # time.monotonic() of the pause (idle timer)
 
 
 def _error(status: int, message: str, reason: str | None = None) -> web.Response:
@@ -123,8 +150,15 @@ def _error(status: int, message: str, reason: str | None = None) -> web.Response
 class FakeSpotify:
     """The fake server; ``await start()``, use :attr:`url`, ``await stop()``."""
 
-    def __init__(self) -> None:
-        """Create the fake with a premium account, three devices and nothing active."""
+    def __init__(self, *, lag: float = DEFAULT_LAG, idle_after: float | None = None) -> None:
+        """Create the fake with a premium account, four devices and nothing active.
+
+        ``lag``: seconds ``GET /me/player`` shows the state from before a command.
+        ``idle_after``: seconds after which a paused device drops its session (None: never).
+        """
+        self.lag = lag
+        self.idle_after = idle_after
+        self._stale: tuple[float, dict[str, Any] | None, float] | None = None
         self.client_id = "fake-client-id"
         self.client_secret = "fake-client-secret"
         self.product = "premium"
@@ -285,6 +319,7 @@ class FakeSpotify:
         position_ms: int = 0,
     ) -> None:
         """Start playing (as the user would in the app) on ``device_id``."""
+        self._stale = None  # what the user does shows at once
         if item_uri is None:
             assert context_uri is not None
             item_uri = CONTEXTS[context_uri][0]
@@ -292,34 +327,46 @@ class FakeSpotify:
 
     def user_pause(self) -> None:
         """Pause by hand."""
+        self._stale = None  # what the user does shows at once
         assert self.playback is not None
         self._freeze(False)
 
     def user_resume(self) -> None:
         """Resume by hand."""
+        self._stale = None  # what the user does shows at once
         assert self.playback is not None
         self._freeze(True)
 
     def user_seek(self, position_ms: int) -> None:
         """Seek by hand."""
+        self._stale = None  # what the user does shows at once
         assert self.playback is not None
         self.playback.progress_ms = position_ms
         self.playback.anchor = time.monotonic()
 
     def user_transfer(self, device_id: str, play: bool | None = None) -> None:
         """Move playback to another device by hand."""
+        self._stale = None  # what the user does shows at once
         assert self.playback is not None
         self._freeze(self.playback.is_playing if play is None else play)
         self.playback.device_id = device_id
 
+    def go_idle(self) -> None:
+        """The paused device drops its session now (as after ``idle_after`` seconds)."""
+        self._stale = None  # what the user does shows at once
+        assert self.playback is not None
+        self.playback = None
+
     def remove_device(self, device_id: str) -> None:
         """Make a device disappear (switched off); its playback ends."""
+        self._stale = None  # what the user does shows at once
         self.devices = [d for d in self.devices if d["id"] != device_id]
         if self.playback is not None and self.playback.device_id == device_id:
             self.playback = None
 
     def go_inactive(self) -> None:
         """No active device any more (``GET /me/player`` answers 204)."""
+        self._stale = None  # what the user does shows at once
         self.playback = None
 
     # -- state --------------------------------------------------------------------------
@@ -330,6 +377,14 @@ class FakeSpotify:
         if pb is None:
             return
         now = time.monotonic()
+        if (
+            not pb.is_playing
+            and self.idle_after is not None
+            and pb.paused_since is not None
+            and now - pb.paused_since >= self.idle_after
+        ):
+            self.playback = None  # the device dropped its session; it stays listed
+            return
         if pb.is_playing:
             pb.progress_ms += int((now - pb.anchor) * 1000)
             while pb.progress_ms >= TRACKS[pb.item_uri]["duration_ms"]:
@@ -347,7 +402,29 @@ class FakeSpotify:
     def _freeze(self, playing: bool) -> None:
         self._advance()
         assert self.playback is not None
+        if self.playback.is_playing and not playing:
+            self.playback.paused_since = time.monotonic()
+        elif playing:
+            self.playback.paused_since = None
         self.playback.is_playing = playing
+
+    def _before_command(self) -> None:
+        """Keep showing the state from before a command for :attr:`lag` seconds."""
+        if self.lag > 0:
+            self._stale = (time.monotonic(), self.state(), time.monotonic() + self.lag)
+
+    def visible_state(self) -> dict[str, Any] | None:
+        """Return what ``GET /me/player`` answers now (lagging behind commands)."""
+        if self._stale is not None:
+            taken, body, until = self._stale
+            now = time.monotonic()
+            if now < until:
+                if body is None or not body["is_playing"]:
+                    return body
+                progress = body["progress_ms"] + int((now - taken) * 1000)
+                return {**body, "progress_ms": progress}
+            self._stale = None
+        return self.state()
 
     def state(self) -> dict[str, Any] | None:
         """Return the ``GET /me/player`` body (None when no device is active)."""
@@ -358,7 +435,11 @@ class FakeSpotify:
         device = self._device(pb.device_id)
         track = TRACKS[pb.item_uri]
         return {
-            "device": {**(device or {}), "is_active": True, "is_restricted": False},
+            "device": {
+                **(device or {}),
+                "is_active": True,
+                "is_restricted": bool((device or {}).get("is_restricted", False)),
+            },
             "shuffle_state": False,
             "repeat_state": "off",
             "timestamp": int(time.time() * 1000),
@@ -397,8 +478,14 @@ class FakeSpotify:
                     body = raw.decode(errors="replace")
             else:
                 body = dict(await request.post())
+        header = request.headers.get("Authorization", "")
         entry = LoggedRequest(
-            request.method, request.path, dict(request.query), body, time.monotonic()
+            request.method,
+            request.path,
+            dict(request.query),
+            body,
+            time.monotonic(),
+            token=header.removeprefix("Bearer ") if header.startswith("Bearer ") else None,
         )
         self.log.append(entry)
         self._logged.set()
@@ -516,18 +603,23 @@ class FakeSpotify:
         """``POST /_fake/<action>`` with JSON keyword arguments.
 
         Actions: user_play, user_pause, user_resume, user_seek, user_transfer,
-        remove_device, go_inactive, expire_tokens, revoke_refresh_token, fail_next,
-        slow_next, clear_log, product (``{"product": "free"}``).
+        remove_device, go_inactive, go_idle, expire_tokens, revoke_refresh_token, fail_next,
+        slow_next, clear_log, product (``{"product": "free"}``), settings
+        (``{"lag": 1.0, "idle_after": 30}``).
         """
         action = request.match_info["action"]
         kwargs = request["json"] or {}
         allowed = {
             "user_play", "user_pause", "user_resume", "user_seek", "user_transfer",
-            "remove_device", "go_inactive", "expire_tokens", "revoke_refresh_token",
-            "fail_next", "slow_next", "clear_log",
+            "remove_device", "go_inactive", "go_idle", "expire_tokens",
+            "revoke_refresh_token", "fail_next", "slow_next", "clear_log",
         }  # fmt: skip
         if action == "product":
             self.product = str(kwargs.get("product", "premium"))
+        elif action == "settings":
+            self.lag = float(kwargs.get("lag", self.lag))
+            if "idle_after" in kwargs:
+                self.idle_after = kwargs["idle_after"]
         elif action in allowed:
             try:
                 getattr(self, action)(**kwargs)
@@ -545,7 +637,7 @@ class FakeSpotify:
     async def _player(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        if (state := self.state()) is None:
+        if (state := self.visible_state()) is None:
             return web.Response(status=204)
         return web.json_response(state)
 
@@ -561,7 +653,7 @@ class FakeSpotify:
                 **d,
                 "is_active": d["id"] == active,
                 "is_private_session": False,
-                "is_restricted": False,
+                "is_restricted": bool(d.get("is_restricted", False)),
             }
             for d in self.devices
         ]
@@ -581,10 +673,18 @@ class FakeSpotify:
         return web.Response(status=204)
 
     def _target_device(self, request: web.Request) -> web.Response | str | None:
-        """Return the device a command targets, or an error response."""
+        """Return the device a command targets, or an error response.
+
+        A restricted device (the one it targets, else the active one) refuses every
+        command. A command that will be carried out starts the state lag.
+        """
         device_id = request.query.get("device_id")
         if device_id is not None and self._device(device_id) is None:
             return _error(404, "Device not found")
+        device = self._device(device_id or (self.playback.device_id if self.playback else None))
+        if device is not None and device.get("is_restricted"):
+            return _error(403, "Player command failed: Restriction violated", "UNKNOWN")
+        self._before_command()
         return device_id
 
     async def _pause(self, request: web.Request) -> web.Response:

@@ -24,6 +24,18 @@ class Playback:
     item_uri: str | None
     item_name: str | None
     progress_ms: int | None
+    #: The device accepts no remote commands (Spotify ``is_restricted``).
+    device_restricted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OwnCommand:
+    """A pause or resume Smart Play sent (the player may show it only a moment later)."""
+
+    action: str  # "pause" or "play"
+    device_id: str | None
+    item_uri: str | None
+    at: float  # time.monotonic() the command was answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +149,11 @@ class PlaybackTarget(ABC):
         The caller has already verified that the player still shows the remembered item,
         paused, on the remembered device. Returns the state after resuming when known.
         """
+
+    @property
+    def recent_command(self) -> OwnCommand | None:
+        """Return the last pause/resume this target sent, if it keeps track."""
+        return None
 
     # Optional remote-control commands (gestures, personal playlists). Targets that
     # cannot do one raise PlayerError("not supported").

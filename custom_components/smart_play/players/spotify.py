@@ -34,6 +34,7 @@ from .base import (
     AuthFailed,
     DeviceGone,
     NoActiveDevice,
+    OwnCommand,
     PauseMemo,
     Playback,
     PlaybackTarget,
@@ -164,6 +165,7 @@ def parse_playback(data: dict[str, Any] | None) -> Playback | None:
         item_uri=item.get("uri"),
         item_name=item.get("name"),
         progress_ms=data.get("progress_ms"),
+        device_restricted=bool(device.get("is_restricted")),
     )
 
 
@@ -205,6 +207,7 @@ class SpotifyTarget(PlaybackTarget):
         self.request_count = 0  # HTTP requests sent to the Web API (not the token endpoint)
         self.last_status: str | None = None  # "ok" or the last error, for diagnostics
         self.last_device_id: str | None = None  # device of the last playback seen
+        self._recent: OwnCommand | None = None  # last pause/resume sent
 
     # -- public API -------------------------------------------------------------------
 
@@ -212,6 +215,11 @@ class SpotifyTarget(PlaybackTarget):
     def rate_limited_for(self) -> float:
         """Seconds left before a request may be sent (0 when not rate limited)."""
         return max(0.0, self._blocked_until - time.monotonic())
+
+    @property
+    def recent_command(self) -> OwnCommand | None:
+        """Return the last pause/resume sent (Spotify shows it only a moment later)."""
+        return self._recent
 
     async def async_get_user(self) -> SpotifyUser:
         """Return the account behind the token (``GET /me``)."""
@@ -330,9 +338,11 @@ class SpotifyTarget(PlaybackTarget):
                 # Paused by someone else between our read and our command.
                 raise AlreadyPaused("playback was already paused") from None
             _LOGGER.debug("A retried pause was refused: the first attempt went through")
+            self._recent = OwnCommand("pause", device_id, playback.item_uri, time.monotonic())
             if state is None or state.item_uri != playback.item_uri:
                 return None
             return state
+        self._recent = OwnCommand("pause", device_id, playback.item_uri, time.monotonic())
         try:
             state = await self.async_get_playback()
         except PlayerError as err:
@@ -372,6 +382,7 @@ class SpotifyTarget(PlaybackTarget):
                 _LOGGER.debug("Play refused because playback is already playing")
                 return state
             raise PlayerError("Spotify refused to resume (restriction violated)") from None
+        self._recent = OwnCommand("play", device_id, memo.item_uri, time.monotonic())
         return None
 
     async def async_close(self) -> None:
