@@ -125,7 +125,7 @@ async def test_camera_lost_while_you_leave_still_pauses(
 async def test_last_known_state_survives_a_restart(
     hass: HomeAssistant,
     fake_spotify: FakeSpotify,
-    spotify_target: SpotifyTarget,
+    spotify_session: Any,
     spotify_entry: MockConfigEntry,
     fresh: PlaybackController,
     hass_storage: dict[str, Any],
@@ -135,7 +135,11 @@ async def test_last_known_state_survives_a_restart(
     await fresh.async_shutdown()  # Home Assistant stops (writes the pending state)
     stored = hass_storage[f"{DOMAIN}.{spotify_entry.entry_id}"]["data"]
     assert stored["last_known"] == "occupied"
-    restarted = PlaybackController(hass, spotify_entry.entry_id, spotify_target)
+    restarted = PlaybackController(
+        hass,
+        spotify_entry.entry_id,
+        SpotifyTarget(hass, spotify_session, api_base=fake_spotify.api_base),
+    )
     await restarted.async_load()
     fake_spotify.user_play("dev-desktop")
     await restarted.async_on_transition(UNKNOWN)  # camera connecting after the restart
@@ -145,7 +149,11 @@ async def test_last_known_state_survives_a_restart(
     await restarted.async_shutdown()
 
     # Restart again while the room is empty: the next EMPTY is no leave.
-    again = PlaybackController(hass, spotify_entry.entry_id, spotify_target)
+    again = PlaybackController(
+        hass,
+        spotify_entry.entry_id,
+        SpotifyTarget(hass, spotify_session, api_base=fake_spotify.api_base),
+    )
     await again.async_load()
     fake_spotify.user_play("dev-phone")
     fake_spotify.clear_log()

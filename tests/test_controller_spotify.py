@@ -355,6 +355,7 @@ async def test_restart_while_paused_resumes_after_restart(
     fake_spotify: FakeSpotify,
     controller: PlaybackController,
     spotify_target: SpotifyTarget,
+    spotify_session: Any,
     hass_storage: dict[str, Any],
 ) -> None:
     fake_spotify.user_play("dev-phone", "spotify:album:dummy", "spotify:track:3", 42_000)
@@ -362,7 +363,8 @@ async def test_restart_while_paused_resumes_after_restart(
     position = fake_spotify.state()["progress_ms"]
     await controller.async_shutdown()  # Home Assistant stops
 
-    restarted = PlaybackController(hass, controller.entry_id, spotify_target)
+    target = SpotifyTarget(hass, spotify_session, api_base=fake_spotify.api_base)
+    restarted = PlaybackController(hass, controller.entry_id, target)
     await restarted.async_load()
     assert restarted.memo == controller.memo
     await restarted.async_on_transition(OCCUPIED)
@@ -371,6 +373,7 @@ async def test_restart_while_paused_resumes_after_restart(
     assert (state["device"]["id"], state["item"]["uri"]) == ("dev-phone", "spotify:track:3")
     assert 0 <= state["progress_ms"] - position < 500
     assert restarted.memo is None
+    await restarted.async_shutdown()
 
 
 async def test_return_while_the_leave_reads_sends_no_pause(

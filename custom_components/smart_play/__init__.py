@@ -13,12 +13,19 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     async_get_config_entry_implementation,
 )
 
-from .const import CONF_MEDIA_PLAYER, CONF_SOURCE, CONF_TARGET_TYPE, DOMAIN, TARGET_MEDIA_PLAYER
+from .const import (
+    CONF_MEDIA_PLAYER,
+    CONF_SOURCE,
+    CONF_SPOTIFY_USER,
+    CONF_TARGET_TYPE,
+    DOMAIN,
+    TARGET_MEDIA_PLAYER,
+)
 from .controller import PlaybackController
 from .people import async_remove_people_data
 from .players.base import PlaybackTarget
 from .players.media_player import MediaPlayerTarget
-from .players.spotify import SpotifyTarget
+from .players.spotify import SpotifyTarget, async_acquire_account
 from .runtime import SmartPlayConfigEntry, SmartPlayRuntime
 from .source_resolver import async_resolve_source
 from .vision.source import probe_source
@@ -78,7 +85,10 @@ async def _async_build_target(hass: HomeAssistant, entry: SmartPlayConfigEntry) 
         raise ConfigEntryNotReady from err
     except aiohttp.ClientError as err:
         raise ConfigEntryNotReady from err
-    return SpotifyTarget(hass, session)
+    # Entries of one Spotify account share one client (one quota, one back-off).
+    user_id = entry.data.get(CONF_SPOTIFY_USER)
+    account = async_acquire_account(hass, user_id) if user_id else None
+    return SpotifyTarget(hass, session, account=account)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> bool:

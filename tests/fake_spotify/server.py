@@ -176,6 +176,8 @@ class FakeSpotify:
         self._logged = asyncio.Event()  # set (and replaced) whenever a request is logged
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.in_flight = 0  # Web API requests being answered right now
+        self.max_in_flight = 0  # most Web API requests answered at the same time
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -491,11 +493,19 @@ class FakeSpotify:
         self._logged.set()
         self._logged = asyncio.Event()
         request["json"] = body
-        fault = await self._injected(request)
-        if fault is None or fault.apply:
-            response = await handler(request)
-        if fault is not None:
-            response = fault.response()
+        api = request.path.startswith("/v1/")
+        if api:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            fault = await self._injected(request)
+            if fault is None or fault.apply:
+                response = await handler(request)
+            if fault is not None:
+                response = fault.response()
+        finally:
+            if api:
+                self.in_flight -= 1
         entry.status = response.status
         return response
 

@@ -14,7 +14,7 @@ and 5xx/timeouts get a small bounded backoff.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 import logging
 import re
@@ -28,7 +28,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import OAuth2Session
 import requests
 import spotipy
 
-from ..const import SPOTIFY_API_BASE
+from ..const import DOMAIN, SPOTIFY_API_BASE
 from .base import (
     AlreadyPaused,
     AuthFailed,
@@ -66,6 +66,7 @@ API_BASE: Final = SPOTIFY_API_BASE
 REQUEST_TIMEOUT: Final = 10.0  # seconds, per HTTP request
 RETRY_DELAYS: Final = (1.0, 2.0)  # backoff before each retry of a 5xx / timeout
 DEFAULT_RETRY_AFTER: Final = 5.0  # seconds, when a 429 carries no Retry-After
+DATA_ACCOUNTS: Final = "spotify_accounts"  # hass.data[DOMAIN] key of the shared clients
 
 _BEARER_RE = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
 
@@ -178,8 +179,179 @@ def _retry_after(err: spotipy.SpotifyException, default: float) -> float:
         return default
 
 
+class SpotifyAccount:
+    """The one client of a Spotify account, shared by every entry signed in to it.
+
+    Requests of all entries are serialised through one lock, there is one rate-limit
+    back-off (a 429's ``Retry-After``, e.g. ``QUOTA_EXCEEDED``, holds every entry back) and
+    one token refresh at a time. The token comes from the first entry still using the
+    account (each entry keeps its own OAuth2 session for when it becomes the first).
+    Get it with :func:`async_acquire_account`; each :class:`SpotifyTarget` releases it.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        key: str | None = None,
+        *,
+        api_base: str | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        default_retry_after: float = DEFAULT_RETRY_AFTER,
+    ) -> None:
+        """Create the client (no session yet: :meth:`add_session`)."""
+        self.hass = hass
+        self.key = key  # Spotify user id in the shared registry, None when private
+        self._sessions: dict[str, OAuth2Session] = {}  # entry id -> session, in order
+        self._api_base = api_base or API_BASE
+        self._retry_delays = retry_delays
+        self._default_retry_after = default_retry_after
+        self._http = requests.Session()
+        self._client = build_client(
+            "", self._http, api_base=self._api_base, request_timeout=request_timeout
+        )
+        self._lock = asyncio.Lock()
+        self._blocked_until = 0.0  # time.monotonic(); no request before this
+        self.request_count = 0  # HTTP requests sent to the Web API (not the token endpoint)
+        self.last_status: str | None = None  # "ok" or the last error, for diagnostics
+        self.recent: OwnCommand | None = None  # last pause/resume any entry sent
+
+    @property
+    def api_base(self) -> str:
+        """Return the Web API base this client talks to."""
+        return self._api_base
+
+    @property
+    def entry_ids(self) -> list[str]:
+        """Return the entries using this account."""
+        return list(self._sessions)
+
+    @property
+    def rate_limited_for(self) -> float:
+        """Seconds left before a request may be sent (0 when not rate limited)."""
+        return max(0.0, self._blocked_until - time.monotonic())
+
+    def add_session(self, entry_id: str, session: OAuth2Session) -> None:
+        """Let ``entry_id`` use the account (its session signs requests once it is first)."""
+        self._sessions[entry_id] = session
+
+    def remove_session(self, entry_id: str) -> bool:
+        """Stop using the account for ``entry_id``; return True when no entry is left."""
+        self._sessions.pop(entry_id, None)
+        return not self._sessions
+
+    async def async_close(self) -> None:
+        """Close the HTTP connection pool."""
+        await self.hass.async_add_executor_job(self._http.close)
+
+    @property
+    def _session(self) -> OAuth2Session:
+        return next(iter(self._sessions.values()))
+
+    async def _async_token(self) -> str:
+        """Return a valid access token, refreshing through Home Assistant when expired."""
+        try:
+            await self._session.async_ensure_token_valid()
+        except OAuth2TokenRequestReauthError as err:
+            raise AuthFailed("Spotify refused the refresh token") from err
+        except ClientResponseError as err:
+            if 400 <= err.status < 500 and err.status != 429:
+                raise AuthFailed(f"Spotify refused the refresh token ({err.status})") from err
+            raise PlayerUnavailable(f"Token refresh failed ({err.status})") from err
+        except (OAuth2TokenRequestError, ClientError, TimeoutError) as err:
+            raise PlayerUnavailable(f"Token refresh failed: {type(err).__name__}") from err
+        return str(self._session.token["access_token"])
+
+    async def _async_force_refresh(self) -> str:
+        """Mark the stored token expired and refresh it (after a 401)."""
+        entry = self._session.config_entry
+        token = dict(entry.data["token"])
+        token["expires_at"] = 0
+        self.hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
+        return await self._async_token()
+
+    async def async_call(self, what: str, func: Callable[[spotipy.Spotify], _T]) -> _T:
+        """Run one API call: one at a time per account, auth refresh, 429 bookkeeping.
+
+        5xx answers and timeouts get a bounded backoff.
+        """
+        async with self._lock:
+            return await self._async_call(what, func)
+
+    async def _async_call(self, what: str, func: Callable[[spotipy.Spotify], _T]) -> _T:
+        token = await self._async_token()
+        refreshed = False
+        attempt = 0
+        while True:
+            if (wait := self.rate_limited_for) > 0:
+                raise RateLimited(wait)
+            self._client.set_auth(token)
+            self.request_count += 1
+            try:
+                result = await self.hass.async_add_executor_job(func, self._client)
+            except spotipy.SpotifyException as err:
+                status = err.http_status
+                self.last_status = f"{what}: HTTP {status} {err.reason or ''}".strip()
+                if status == 401 and not refreshed:
+                    _LOGGER.debug("%s: access token rejected, refreshing once", what)
+                    refreshed = True
+                    token = await self._async_force_refresh()
+                    continue
+                if status >= 500 and attempt < len(self._retry_delays):
+                    await self._async_backoff(what, f"HTTP {status}", attempt)
+                    attempt += 1
+                    continue
+                mapped = self._map_error(what, err)
+                if isinstance(mapped, _RestrictionViolated):
+                    mapped.after_retry = attempt > 0
+                raise mapped from err
+            except requests.RequestException as err:
+                self.last_status = f"{what}: {type(err).__name__}"
+                if attempt < len(self._retry_delays):
+                    await self._async_backoff(what, type(err).__name__, attempt)
+                    attempt += 1
+                    continue
+                raise PlayerUnavailable(
+                    f"{what}: no answer from Spotify ({type(err).__name__})"
+                ) from err
+            self.last_status = "ok"
+            return result
+
+    async def _async_backoff(self, what: str, problem: str, attempt: int) -> None:
+        delay = self._retry_delays[attempt]
+        _LOGGER.debug("%s failed (%s); retry %d in %.1f s", what, problem, attempt + 1, delay)
+        await asyncio.sleep(delay)
+
+    def _map_error(self, what: str, err: spotipy.SpotifyException) -> PlayerError:
+        """Translate a Spotify error response into a :class:`PlayerError`."""
+        status = err.http_status
+        reason = err.reason or ""
+        message = str(err.msg or "").split("\n")[-1].strip()
+        if status == 401:
+            return AuthFailed(f"{what}: access token rejected after refresh")
+        if status == 429:
+            retry_after = _retry_after(err, self._default_retry_after)
+            self._blocked_until = time.monotonic() + retry_after
+            return RateLimited(retry_after, reason or None)
+        if status == 403:
+            if reason == "PREMIUM_REQUIRED" or "premium" in message.lower():
+                return PremiumRequired(f"{what}: Spotify Premium required")
+            return _RestrictionViolated(f"{what}: {message or 'forbidden'}")
+        if status == 404:
+            if reason == "NO_ACTIVE_DEVICE" or "no active device" in message.lower():
+                return NoActiveDevice(f"{what}: no active device")
+            return DeviceGone(f"{what}: {message or 'not found'}")
+        if status >= 500:
+            return PlayerUnavailable(f"{what}: Spotify answered HTTP {status}")
+        return PlayerError(f"{what}: HTTP {status} {message}".strip())
+
+
 class SpotifyTarget(PlaybackTarget):
-    """Pause/resume the Spotify account of an OAuth2 config entry."""
+    """Pause/resume the Spotify account of an OAuth2 config entry.
+
+    The HTTP client is the account's (:class:`SpotifyAccount`), shared with the other
+    entries of the same account; without ``account`` the target gets a client of its own.
+    """
 
     kind = "spotify"
 
@@ -188,6 +360,7 @@ class SpotifyTarget(PlaybackTarget):
         hass: HomeAssistant,
         session: OAuth2Session,
         *,
+        account: SpotifyAccount | None = None,
         api_base: str | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
@@ -195,31 +368,45 @@ class SpotifyTarget(PlaybackTarget):
     ) -> None:
         """Create the target; ``api_base`` is overridable for tests."""
         self.hass = hass
-        self._session = session
-        self._api_base = api_base or API_BASE
-        self._retry_delays = retry_delays
-        self._default_retry_after = default_retry_after
-        self._http = requests.Session()
-        self._client = build_client(
-            "", self._http, api_base=self._api_base, request_timeout=request_timeout
-        )
-        self._blocked_until = 0.0  # time.monotonic(); no request before this
-        self.request_count = 0  # HTTP requests sent to the Web API (not the token endpoint)
-        self.last_status: str | None = None  # "ok" or the last error, for diagnostics
+        self._entry_id = session.config_entry.entry_id
+        if account is None:
+            account = SpotifyAccount(
+                hass,
+                api_base=api_base,
+                request_timeout=request_timeout,
+                retry_delays=retry_delays,
+                default_retry_after=default_retry_after,
+            )
+        account.add_session(self._entry_id, session)
+        self.account = account
+        self._api_base = account.api_base
         self.last_device_id: str | None = None  # device of the last playback seen
-        self._recent: OwnCommand | None = None  # last pause/resume sent
+        self._closed = False
+
+    @property
+    def request_count(self) -> int:
+        """Web API requests the account's client sent (all entries of the account)."""
+        return self.account.request_count
+
+    @property
+    def last_status(self) -> str | None:
+        """Outcome of the account's last request, for diagnostics."""
+        return self.account.last_status
+
+    def _async_call(self, what: str, func: Callable[[spotipy.Spotify], _T]) -> Awaitable[_T]:
+        return self.account.async_call(what, func)
 
     # -- public API -------------------------------------------------------------------
 
     @property
     def rate_limited_for(self) -> float:
         """Seconds left before a request may be sent (0 when not rate limited)."""
-        return max(0.0, self._blocked_until - time.monotonic())
+        return self.account.rate_limited_for
 
     @property
     def recent_command(self) -> OwnCommand | None:
         """Return the last pause/resume sent (Spotify shows it only a moment later)."""
-        return self._recent
+        return self.account.recent
 
     async def async_get_user(self) -> SpotifyUser:
         """Return the account behind the token (``GET /me``)."""
@@ -338,11 +525,13 @@ class SpotifyTarget(PlaybackTarget):
                 # Paused by someone else between our read and our command.
                 raise AlreadyPaused("playback was already paused") from None
             _LOGGER.debug("A retried pause was refused: the first attempt went through")
-            self._recent = OwnCommand("pause", device_id, playback.item_uri, time.monotonic())
+            self.account.recent = OwnCommand(
+                "pause", device_id, playback.item_uri, time.monotonic()
+            )
             if state is None or state.item_uri != playback.item_uri:
                 return None
             return state
-        self._recent = OwnCommand("pause", device_id, playback.item_uri, time.monotonic())
+        self.account.recent = OwnCommand("pause", device_id, playback.item_uri, time.monotonic())
         try:
             state = await self.async_get_playback()
         except PlayerError as err:
@@ -382,12 +571,20 @@ class SpotifyTarget(PlaybackTarget):
                 _LOGGER.debug("Play refused because playback is already playing")
                 return state
             raise PlayerError("Spotify refused to resume (restriction violated)") from None
-        self._recent = OwnCommand("play", device_id, memo.item_uri, time.monotonic())
+        self.account.recent = OwnCommand("play", device_id, memo.item_uri, time.monotonic())
         return None
 
     async def async_close(self) -> None:
-        """Close the HTTP connection pool."""
-        await self.hass.async_add_executor_job(self._http.close)
+        """Stop using the account; its client is closed when no entry uses it any more."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.account.remove_session(self._entry_id):
+            if (key := self.account.key) is not None:
+                accounts = self.hass.data.get(DOMAIN, {}).get(DATA_ACCOUNTS, {})
+                if accounts.get(key) is self.account:
+                    del accounts[key]
+            await self.account.async_close()
 
     def diagnostics(self) -> dict[str, Any]:
         """Return target details for diagnostics (no token)."""
@@ -395,101 +592,26 @@ class SpotifyTarget(PlaybackTarget):
             "kind": self.kind,
             "api_base_overridden": self._api_base != API_BASE,
             "requests_sent": self.request_count,
+            "shared_by_entries": len(self.account.entry_ids),
             "rate_limited_for_s": round(self.rate_limited_for, 1),
             "last_status": self.last_status,
         }
 
     # -- internals --------------------------------------------------------------------
 
-    async def _async_token(self) -> str:
-        """Return a valid access token, refreshing through Home Assistant when expired."""
-        try:
-            await self._session.async_ensure_token_valid()
-        except OAuth2TokenRequestReauthError as err:
-            raise AuthFailed("Spotify refused the refresh token") from err
-        except ClientResponseError as err:
-            if 400 <= err.status < 500 and err.status != 429:
-                raise AuthFailed(f"Spotify refused the refresh token ({err.status})") from err
-            raise PlayerUnavailable(f"Token refresh failed ({err.status})") from err
-        except (OAuth2TokenRequestError, ClientError, TimeoutError) as err:
-            raise PlayerUnavailable(f"Token refresh failed: {type(err).__name__}") from err
-        return str(self._session.token["access_token"])
 
-    async def _async_force_refresh(self) -> str:
-        """Mark the stored token expired and refresh it (after a 401)."""
-        entry = self._session.config_entry
-        token = dict(entry.data["token"])
-        token["expires_at"] = 0
-        self.hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
-        return await self._async_token()
+def async_acquire_account(hass: HomeAssistant, user_id: str, **kwargs: Any) -> SpotifyAccount:
+    """Return the shared client of Spotify account ``user_id`` (created on first use).
 
-    async def _async_call(self, what: str, func: Callable[[spotipy.Spotify], _T]) -> _T:
-        """Run one API call with auth refresh, 429 bookkeeping and bounded 5xx retries."""
-        token = await self._async_token()
-        refreshed = False
-        attempt = 0
-        while True:
-            if (wait := self.rate_limited_for) > 0:
-                raise RateLimited(wait)
-            self._client.set_auth(token)
-            self.request_count += 1
-            try:
-                result = await self.hass.async_add_executor_job(func, self._client)
-            except spotipy.SpotifyException as err:
-                status = err.http_status
-                self.last_status = f"{what}: HTTP {status} {err.reason or ''}".strip()
-                if status == 401 and not refreshed:
-                    _LOGGER.debug("%s: access token rejected, refreshing once", what)
-                    refreshed = True
-                    token = await self._async_force_refresh()
-                    continue
-                if status >= 500 and attempt < len(self._retry_delays):
-                    await self._async_backoff(what, f"HTTP {status}", attempt)
-                    attempt += 1
-                    continue
-                mapped = self._map_error(what, err)
-                if isinstance(mapped, _RestrictionViolated):
-                    mapped.after_retry = attempt > 0
-                raise mapped from err
-            except requests.RequestException as err:
-                self.last_status = f"{what}: {type(err).__name__}"
-                if attempt < len(self._retry_delays):
-                    await self._async_backoff(what, type(err).__name__, attempt)
-                    attempt += 1
-                    continue
-                raise PlayerUnavailable(
-                    f"{what}: no answer from Spotify ({type(err).__name__})"
-                ) from err
-            self.last_status = "ok"
-            return result
-
-    async def _async_backoff(self, what: str, problem: str, attempt: int) -> None:
-        delay = self._retry_delays[attempt]
-        _LOGGER.debug("%s failed (%s); retry %d in %.1f s", what, problem, attempt + 1, delay)
-        await asyncio.sleep(delay)
-
-    def _map_error(self, what: str, err: spotipy.SpotifyException) -> PlayerError:
-        """Translate a Spotify error response into a :class:`PlayerError`."""
-        status = err.http_status
-        reason = err.reason or ""
-        message = str(err.msg or "").split("\n")[-1].strip()
-        if status == 401:
-            return AuthFailed(f"{what}: access token rejected after refresh")
-        if status == 429:
-            retry_after = _retry_after(err, self._default_retry_after)
-            self._blocked_until = time.monotonic() + retry_after
-            return RateLimited(retry_after, reason or None)
-        if status == 403:
-            if reason == "PREMIUM_REQUIRED" or "premium" in message.lower():
-                return PremiumRequired(f"{what}: Spotify Premium required")
-            return _RestrictionViolated(f"{what}: {message or 'forbidden'}")
-        if status == 404:
-            if reason == "NO_ACTIVE_DEVICE" or "no active device" in message.lower():
-                return NoActiveDevice(f"{what}: no active device")
-            return DeviceGone(f"{what}: {message or 'not found'}")
-        if status >= 500:
-            return PlayerUnavailable(f"{what}: Spotify answered HTTP {status}")
-        return PlayerError(f"{what}: HTTP {status} {message}".strip())
+    Kept in ``hass.data[DOMAIN]["spotify_accounts"]`` keyed by the Spotify user id; the
+    last :class:`SpotifyTarget` of the account to close removes it.
+    """
+    accounts: dict[str, SpotifyAccount] = hass.data.setdefault(DOMAIN, {}).setdefault(
+        DATA_ACCOUNTS, {}
+    )
+    if (account := accounts.get(user_id)) is None:
+        account = accounts[user_id] = SpotifyAccount(hass, user_id, **kwargs)
+    return account
 
 
 async def async_get_spotify_user(
