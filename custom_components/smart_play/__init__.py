@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 import logging
 
 import aiohttp
@@ -27,7 +28,7 @@ from .players.base import PlaybackTarget
 from .players.media_player import MediaPlayerTarget
 from .players.spotify import SpotifyTarget, async_acquire_account
 from .runtime import SmartPlayConfigEntry, SmartPlayRuntime
-from .source_resolver import async_resolve_source
+from .source_resolver import async_resolve_source, is_camera_entity
 from .vision.source import probe_source
 from .vision.types import SourceError
 
@@ -46,8 +47,10 @@ PLATFORMS: list[Platform] = [
 async def async_setup_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> bool:
     """Set up Smart Play from a config entry."""
     url = await async_resolve_source(hass, entry.data[CONF_SOURCE])
+    # A camera entity's stream URL may hold a token in its path: never shown.
+    hide_path = is_camera_entity(entry.data[CONF_SOURCE])
     try:
-        await hass.async_add_executor_job(probe_source, url)
+        await hass.async_add_executor_job(partial(probe_source, url, hide_path=hide_path))
     except SourceError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,

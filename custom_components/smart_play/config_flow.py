@@ -92,7 +92,8 @@ async def async_validate_source(hass: HomeAssistant, source: str) -> str | None:
         async with asyncio.timeout(PROBE_TIMEOUT + 5):
             await hass.async_add_executor_job(probe_source, url, PROBE_TIMEOUT)
     except SourceError as err:
-        _LOGGER.debug("Camera %s failed validation: %s", redact_url(url), err.code)
+        shown = redact_url(url, hide_path=is_camera_entity(source))
+        _LOGGER.debug("Camera %s failed validation: %s", shown, err.code)
         return err.code if err.code in SourceError.CODES else "cannot_open"
     except TimeoutError:
         return "timeout"

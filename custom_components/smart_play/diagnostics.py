@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-import contextlib
 from dataclasses import asdict, is_dataclass
-import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_SPOTIFY_USER
-from .vision.source import redact_url as source_redact_url
+from .vision.urls import redact_text
 
 if TYPE_CHECKING:
     from .runtime import SmartPlayConfigEntry
@@ -35,34 +33,15 @@ TO_REDACT = {
 
 REDACTED = "**REDACTED**"
 
-# scheme://userinfo@host...: everything up to the last '@' before a query,
-# fragment or whitespace (passwords may contain '@' or '/'; redacting a path
-# that happens to hold an '@' is harmless here). Also catches URLs embedded in
-# longer strings (error messages, reasons).
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^?#\s]+)@")
-# Credentials passed as query parameters (e.g. ...?user=x&password=y).
-_URL_QUERY_SECRET = re.compile(
-    r"(?P<key>[?&](?:user(?:name)?|pass(?:word|wd)?|pwd|token|access_token|auth|key|api_key)=)"
-    r"(?P<value>[^&#\s]*)",
-    re.IGNORECASE,
-)
-
 
 def redact_url(text: str) -> str:
-    """Remove credentials from every URL inside ``text``.
+    """Remove credentials (user names included) from every URL inside ``text``.
 
     ``rtsp://user:pass@host/x`` becomes ``rtsp://**REDACTED**@host/x``; secret
-    query parameters lose their values. A single URL goes through the source
-    module's redaction first; the patterns here then scrub what is left,
-    including URLs embedded in messages.
+    query parameters lose their values. The rules are those of
+    :mod:`.vision.urls`, the one place where URLs are redacted.
     """
-    if "://" not in text:
-        return text
-    if not any(c.isspace() for c in text):  # a single URL: the source module's rules
-        with contextlib.suppress(Exception):  # diagnostics must never fail on odd input
-            text = source_redact_url(text)
-    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
-    return _URL_QUERY_SECRET.sub(lambda m: f"{m['key']}{REDACTED}", text)
+    return redact_text(text, keep_user=False, mask=REDACTED)
 
 
 def _redact_urls(value: Any) -> Any:

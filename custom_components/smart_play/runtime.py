@@ -24,6 +24,7 @@ from homeassistant.helpers.event import async_call_later
 from .const import (
     CAMERA_FAILING_AFTER,
     CONF_LOOP,
+    CONF_SOURCE,
     DEFAULT_DELAY,
     DEFAULT_FPS,
     DEFAULT_SENSITIVITY,
@@ -37,9 +38,10 @@ from .const import (
 )
 from .controller import PlaybackController
 from .features import SmartPlayFeatures
+from .source_resolver import camera_stream_resolver, is_camera_entity
 from .vision.engine import EngineConfig, OccupancyEngine
 from .vision.pipeline import PipelineStats, VisionPipeline
-from .vision.source import FrameSource, redact_url
+from .vision.source import FrameSource, SourceSpec, redact_url
 from .vision.types import Occupancy, SourceState, SourceStatus, Transition
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,7 +68,16 @@ class SmartPlayRuntime:
         self.source_state = SourceState(SourceStatus.CONNECTING, None, time.monotonic())
         self.stats: PipelineStats | None = None
         self.transitions: deque[Transition] = deque(maxlen=50)
-        self._source_label = redact_url(source_url)
+        configured = str(entry.data.get(CONF_SOURCE, source_url))
+        spec: SourceSpec = source_url
+        camera_entity = is_camera_entity(configured)
+        if camera_entity:
+            # A camera entity's URL may carry a token (path or query) and may
+            # expire: shown as the entity id, asked for afresh at every reconnect.
+            self._source_label = configured
+            spec = camera_stream_resolver(hass, configured, first_url=source_url)
+        else:
+            self._source_label = redact_url(source_url)
         self._failing_unsub: CALLBACK_TYPE | None = None
         self._was_streaming = False
         self._stopped = False
@@ -77,10 +88,12 @@ class SmartPlayRuntime:
             )
         )
         source = FrameSource(
-            source_url,
+            spec,
             fps_cap=float(entry.options.get(OPT_FPS, DEFAULT_FPS)),
             loop=bool(entry.data.get(CONF_LOOP, False)),
             realtime=True,
+            label=self._source_label,
+            hide_path=camera_entity,
         )
         # Optional camera features (gestures, people) run as analyzers next to the engine.
         self.features = SmartPlayFeatures(hass, entry, controller, self._threadsafe)

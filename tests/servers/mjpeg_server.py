@@ -6,7 +6,10 @@ Endpoints:
   at ``fps`` frames per second (what cheap IP cameras and ESP32-CAMs serve);
 * ``/snapshot.jpg`` - one JPEG;
 * ``/page.html`` - a ``text/html`` page (an URL that opens but is not video);
-* ``/hang`` - sends the multipart headers and one frame, then nothing (a stalled camera).
+* ``/hang`` - sends the multipart headers and one frame, then nothing (a stalled camera);
+* any path (with its query) in :attr:`MjpegServer.tokens` - the stream, like an NVR
+  handing out expiring URLs; :meth:`MjpegServer.revoke` ends the streams of such
+  a URL and refuses it (403) from then on.
 
 The clip's frames are decoded and JPEG-encoded once with PyAV when the server is
 created. :meth:`MjpegServer.stop` closes the listener and every open stream,
@@ -95,7 +98,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
-        if path not in ("/stream.mjpg", "/hang"):
+        tokenised = self.path in owner.tokens
+        if self.path in owner.revoked:
+            self.send_error(403)
+            return
+        if path not in ("/stream.mjpg", "/hang") and not tokenised:
             self.send_error(404)
             return
         self.send_response(200)
@@ -115,6 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
         index = 0
         next_due = time.monotonic()
         while not owner.closing.is_set():
+            if self.path in owner.revoked:
+                return  # the URL expired: end this stream
             if hang and index >= 1:
                 owner.closing.wait(0.1)
                 continue
@@ -174,6 +183,8 @@ class MjpegServer:
         self.requests = 0
         self.clients = 0
         self.frames_sent = 0
+        self.tokens: set[str] = set()  # extra stream URLs (path + query), e.g. with a token
+        self.revoked: set[str] = set()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -190,6 +201,11 @@ class MjpegServer:
     def html_url(self) -> str:
         """URL of a text/html page (not video)."""
         return self.url_for("/page.html")
+
+    def revoke(self, path: str) -> None:
+        """Expire the stream URL ``path``: its open streams end, new requests get 403."""
+        self.tokens.discard(path)
+        self.revoked.add(path)
 
     def start(self) -> None:
         """Listen (again) on the server's port."""

@@ -14,13 +14,14 @@ import time
 import numpy as np
 import pytest
 
-from custom_components.smart_play.vision import source as source_mod
+from custom_components.smart_play.vision import frames as frames_mod
 from custom_components.smart_play.vision.source import (
     FrameSource,
     iter_file_frames,
     parse_source,
     probe_source,
     redact_url,
+    scrub,
 )
 from custom_components.smart_play.vision.types import SourceError, SourceState, SourceStatus
 from tests.servers.clips import cached_clip, frame_index
@@ -131,19 +132,42 @@ def test_redact_url(url: str, expected: str) -> None:
     assert redact_url(url) == expected
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # A camera entity's URL (UniFi Protect, Nest...): token in the path and/or query.
+        ("rtsps://192.168.1.5:7441/AbCdEf123456?enableSrtp", "rtsps://192.168.1.5:7441/***"),
+        ("rtsp://nvr.local/live/tok3n?auth=xyz", "rtsp://nvr.local/***"),
+        ("rtsp://u:pw@nvr:554/x", "rtsp://u:***@nvr:554/***"),
+        ("http://cam", "http://cam"),
+    ],
+)
+def test_redact_url_hide_path(url: str, expected: str) -> None:
+    assert redact_url(url, hide_path=True) == expected
+
+
+def test_scrub_removes_path_tokens_quoted_in_messages() -> None:
+    url = "rtsps://nvr:7441/AbCdEf123456?auth=QwErTy99"
+    message = "Server returned 404 for '/AbCdEf123456' (auth QwErTy99) at " + url
+    scrubbed = scrub(message, url, hide_path=True)
+    assert "AbCdEf123456" not in scrubbed
+    assert "QwErTy99" not in scrubbed
+    assert "rtsps://nvr:7441/***" in scrubbed
+
+
 # ----------------------------------------------------------- iter_file_frames
 def test_iter_file_frames_caps_by_pts_and_skips_conversion(
     clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conversions = 0
-    real = source_mod._to_rgb
+    real = frames_mod.to_rgb
 
     def counting(frame):  # type: ignore[no-untyped-def]
         nonlocal conversions
         conversions += 1
         return real(frame)
 
-    monkeypatch.setattr(source_mod, "_to_rgb", counting)
+    monkeypatch.setattr(frames_mod, "to_rgb", counting)
     frames = list(iter_file_frames(clip, fps_cap=10.0))
     assert len(frames) == 40
     assert conversions == 40  # the 80 dropped frames were never converted

@@ -107,3 +107,41 @@ def test_mjpeg_server_restart(mjpeg: MjpegServer) -> None:
     finally:
         src.stop()
         mjpeg.start()
+
+
+def test_callable_source_is_asked_again_at_every_reconnect(
+    mjpeg: MjpegServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An expiring stream URL: the reader fetches a fresh one for each connection.
+
+    The URLs carry their token in the path and the query; with ``hide_path``
+    neither reaches the log, the state reasons or the thread name.
+    """
+    caplog.set_level("DEBUG")
+    issued: list[str] = []
+
+    def resolve() -> str:
+        token = f"Tk{len(issued):02d}secretPath"
+        issued.append(token)
+        path = f"/live/{token}/stream.mjpg?auth={token}"
+        mjpeg.tokens.add(path)
+        return mjpeg.url_for(path)
+
+    states: list[SourceState] = []
+    src = FrameSource(
+        resolve, fps_cap=10.0, max_backoff=0.5, hide_path=True, on_state=states.append
+    )
+    src.start()
+    try:
+        assert wait_for(lambda: src.state.status is SourceStatus.STREAMING, 10)
+        assert len(issued) == 1
+        mjpeg.revoke(f"/live/{issued[0]}/stream.mjpg?auth={issued[0]}")
+        assert wait_for(lambda: len(issued) >= 2 and src.state.status is SourceStatus.STREAMING, 10)
+        assert src.get(2.0) is not None
+        thread_name = src._thread.name if src._thread else ""
+    finally:
+        src.stop()
+    assert src.resolves == len(issued) >= 2
+    shown = [caplog.text, thread_name, src.display, *(s.reason or "" for s in states)]
+    for token in issued:
+        assert all(token not in text for text in shown)
