@@ -174,12 +174,8 @@ async def async_step_add_person(
                 vol.Optional(CONF_MEDIA_ID, default=(user_input or {}).get(CONF_MEDIA_ID, "")): str,
                 vol.Required(CONF_SAMPLES_FROM, default=FROM_CAMERA): selector.SelectSelector(
                     selector.SelectSelectorConfig(
-                        options=[
-                            selector.SelectOptionDict(value=FROM_CAMERA, label="Live camera"),
-                            selector.SelectOptionDict(
-                                value=FROM_FOLDER, label=f"Images in {folder}/<name>/"
-                            ),
-                        ],
+                        options=[FROM_CAMERA, FROM_FOLDER],
+                        translation_key=CONF_SAMPLES_FROM,
                         mode=selector.SelectSelectorMode.LIST,
                     )
                 ),
