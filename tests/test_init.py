@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Generator
 import time
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -61,8 +62,9 @@ def _entry(
     return entry
 
 
-async def test_spotify_entry_sets_up_pauses_and_unloads(
+async def test_spotify_entry_sets_up_pauses_unloads_and_is_removed(
     hass: HomeAssistant,
+    hass_storage: dict[str, Any],
     fake_spotify: FakeSpotify,
     spotify_implementation: LocalOAuth2Implementation,
 ) -> None:
@@ -90,6 +92,12 @@ async def test_spotify_entry_sets_up_pauses_and_unloads(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
+    # The pause is remembered (track and device names) until the entry is deleted.
+    assert f"smart_play.{entry.entry_id}" in hass_storage
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert [key for key in hass_storage if entry.entry_id in key] == []
 
 
 async def test_revoked_refresh_token_starts_reauth(

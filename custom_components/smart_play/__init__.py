@@ -22,7 +22,7 @@ from .const import (
     DOMAIN,
     TARGET_MEDIA_PLAYER,
 )
-from .controller import PlaybackController
+from .controller import PlaybackController, async_remove_controller_data
 from .people import async_remove_people_data
 from .players.base import PlaybackTarget
 from .players.media_player import MediaPlayerTarget
@@ -103,5 +103,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> None:
-    """Delete the face data of a removed entry (people feature)."""
+    """Delete everything stored for a removed entry: pause memory and face data."""
+    await async_remove_controller_data(hass, entry.entry_id)
     await async_remove_people_data(hass, entry.entry_id)

@@ -146,6 +146,11 @@ _SKIP_MESSAGES: Final[dict[SkipReason, str]] = {
 }
 
 
+async def async_remove_controller_data(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the pause memory of a removed entry (it holds track and device names)."""
+    await Store[dict[str, Any]](hass, STORE_VERSION, f"{DOMAIN}.{entry_id}").async_remove()
+
+
 class PlaybackController:
     """Pause/resume one playback target following occupancy transitions."""
 
