@@ -79,7 +79,12 @@ def free_port() -> int:
 
 
 def venv_python() -> str:
-    """The interpreter that has Home Assistant: the repo's .venv, else this one."""
+    """The interpreter that has Home Assistant: this one if it has it, else the repo's .venv.
+
+    So the suite run in .venv-ha-new (scripts/test) starts hass on the newest HA too.
+    """
+    if importlib.util.find_spec("homeassistant") is not None:
+        return sys.executable
     candidate = REPO / ".venv" / "bin" / "python"
     return str(candidate) if candidate.exists() else sys.executable
 
