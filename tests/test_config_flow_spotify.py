@@ -98,6 +98,10 @@ async def test_spotify_sign_in_then_camera(
     )
     result = await _authorize(hass, hass_client_no_auth, result["flow_id"])
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "spotify_devices"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"devices": ["dev-speaker"], "any_device": False}
+    )
     assert result["step_id"] == "camera"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: CLIP})
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -114,6 +118,9 @@ async def test_spotify_sign_in_then_camera(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     result = await _authorize(hass, hass_client_no_auth, result["flow_id"])
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"devices": [], "any_device": True}
+    )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: CLIP})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -177,3 +184,78 @@ async def test_reauth(
         assert entry.data[CONF_SOURCE] == CLIP  # the camera is kept
     else:
         assert entry.data["token"]["access_token"] == "old"
+
+
+def _offered(result: dict) -> dict[str, str]:
+    """Return value -> label of the devices the form offers."""
+    schema = result["data_schema"].schema
+    (devices,) = (v for k, v in schema.items() if k == "devices")
+    return {o["value"]: o["label"] for o in devices.config["options"]}
+
+
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_spotify_device_step_lists_devices_and_takes_typed_names(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    fake_spotify: FakeSpotify,
+) -> None:
+    """After sign-in: pick devices at this camera; "any device" is not the default."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await _authorize(hass, hass_client_no_auth, result["flow_id"])
+    assert result["step_id"] == "spotify_devices"
+    assert _offered(result) == {
+        "dev-desktop": "Work Laptop (Computer)",
+        "dev-speaker": "Living Room (Speaker)",
+        "dev-phone": "Pixel (Smartphone)",
+        "dev-restricted": "Kitchen Sonos (Speaker), restricted",
+    }
+    assert result["description_placeholders"] == {"count": "4"}
+    any_default = next(k for k in result["data_schema"].schema if k == "any_device").default()
+    assert any_default is False
+
+    # Nothing chosen: a clear error, the form again.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"devices": [], "any_device": False}
+    )
+    assert result["step_id"] == "spotify_devices"
+    assert result["errors"] == {"base": "no_device"}
+
+    # A listed device, a typed name of a listed device, a device that is not open now.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"devices": ["dev-desktop", "pixel", " Office Echo ", ""], "any_device": False},
+    )
+    assert result["step_id"] == "camera"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: CLIP})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert entry.options["spotify_any_device"] is False
+    assert entry.options["spotify_devices"] == [
+        {"device_id": "dev-desktop", "name": "Work Laptop"},
+        {"device_id": "dev-phone", "name": "Pixel"},
+        {"device_id": None, "name": "Office Echo"},
+    ]
+
+
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_spotify_device_step_when_spotify_cannot_list_them(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    fake_spotify: FakeSpotify,
+) -> None:
+    """Listing fails: the step still lets you type names or choose any device."""
+    fake_spotify.fail_next(503, count=1, path_prefix="/v1/me/player/devices")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await _authorize(hass, hass_client_no_auth, result["flow_id"])
+    assert result["step_id"] == "spotify_devices"
+    assert _offered(result) == {}
+    assert result["description_placeholders"] == {"count": "0"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"any_device": True})
+    assert result["step_id"] == "camera"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_SOURCE: CLIP})
+    assert result["result"].options["spotify_any_device"] is True

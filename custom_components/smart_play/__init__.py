@@ -9,6 +9,7 @@ import aiohttp
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.config_entry_oauth2_flow import (
     OAuth2Session,
     async_get_config_entry_implementation,
@@ -24,9 +25,10 @@ from .const import (
 )
 from .controller import PlaybackController, async_remove_controller_data
 from .people import async_remove_people_data
-from .players.base import PlaybackTarget
+from .players.base import DeviceScope, PlaybackTarget
 from .players.media_player import MediaPlayerTarget
 from .players.spotify import SpotifyTarget, async_acquire_account
+from .repairs import async_create_choose_devices_issue, choose_devices_issue_id
 from .runtime import SmartPlayConfigEntry, SmartPlayRuntime
 from .source_resolver import async_resolve_source, is_camera_entity
 from .vision.source import probe_source
@@ -59,11 +61,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) ->
         ) from err
 
     target = await _async_build_target(hass, entry)
+    spotify = entry.data[CONF_TARGET_TYPE] != TARGET_MEDIA_PLAYER
     controller = PlaybackController(
         hass,
         entry.entry_id,
         target,
         on_auth_failed=lambda: entry.async_start_reauth(hass),
+        # Read live: the options flow and the repair change it without a reload.
+        scope=(lambda: DeviceScope.from_options(entry.options)) if spotify else None,
     )
     runtime = SmartPlayRuntime(hass, entry, url, controller)
     await runtime.async_start()
@@ -94,6 +99,25 @@ async def _async_build_target(hass: HomeAssistant, entry: SmartPlayConfigEntry) 
     return SpotifyTarget(hass, session, account=account)
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> bool:
+    """Migrate old entries; 1.1 → 1.2 adds the Spotify device scope.
+
+    Entries made before the device choice existed keep pausing any device (nothing
+    changes for them), and a repair issue invites the user to choose the devices at
+    this camera.
+    """
+    if entry.version > 1:
+        return False  # made by a newer Smart Play
+    if entry.minor_version < 2:
+        options = dict(entry.options)
+        if entry.data.get(CONF_TARGET_TYPE) != TARGET_MEDIA_PLAYER:
+            options.update(DeviceScope(any_device=True).as_options())
+            async_create_choose_devices_issue(hass, entry)
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+        _LOGGER.debug("Migrated %s to version 1.2 (device scope)", entry.title)
+    return True
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> bool:
     """Unload a config entry: entities first, then stop threads and camera."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
@@ -103,6 +127,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> None:
-    """Delete everything stored for a removed entry: pause memory and face data."""
+    """Delete everything stored for a removed entry: pause memory, face data, device repair."""
     await async_remove_controller_data(hass, entry.entry_id)
     await async_remove_people_data(hass, entry.entry_id)
+    ir.async_delete_issue(hass, DOMAIN, choose_devices_issue_id(entry.entry_id))

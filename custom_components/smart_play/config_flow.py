@@ -1,6 +1,7 @@
 """Config flow for Smart Play.
 
-user (menu) ─┬─ pick_implementation → Spotify OAuth (HA application credentials) ─┐
+user (menu) ─┬─ pick_implementation → Spotify OAuth (HA application credentials)
+             │    → spotify_devices (the Spotify Connect devices at this camera) ─┐
              └─ media_player (pick an HA media player) ──────────────────────────┴─ camera → entry
 Also: reauth (Spotify), reconfigure (camera), options (delay, sensitivity).
 """
@@ -45,8 +46,9 @@ from .const import (
     TARGET_MEDIA_PLAYER,
     TARGET_SPOTIFY,
 )
+from .device_scope import devices_schema, scope_from_input
 from .players.base import PlayerError
-from .players.spotify import async_get_spotify_user
+from .players.spotify import async_get_spotify_devices, async_get_spotify_user
 from .runtime import SmartPlayConfigEntry
 from .source_resolver import is_camera_entity
 from .vision.source import probe_source, redact_url
@@ -133,11 +135,14 @@ class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
 
     DOMAIN = DOMAIN
     VERSION = 1
+    MINOR_VERSION = 2  # 1.2: Spotify device scope in the options
 
     def __init__(self) -> None:
         """Start with no choices made."""
         super().__init__()
         self._target: dict[str, Any] = {}
+        self._options: dict[str, Any] = {}  # the Spotify device choice
+        self._devices: list[dict[str, Any]] = []  # devices Spotify listed after sign-in
         self._owner_name = ""
 
     @property
@@ -182,7 +187,31 @@ class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
             CONF_TARGET_TYPE: TARGET_SPOTIFY,
             CONF_SPOTIFY_USER: user_id,
         }
-        return await self.async_step_camera()
+        try:
+            self._devices = await async_get_spotify_devices(
+                self.hass, data[CONF_TOKEN][CONF_ACCESS_TOKEN]
+            )
+        except PlayerError as err:  # the user can still type names or choose any device
+            _LOGGER.debug("Could not list the Spotify devices: %s", err)
+        return await self.async_step_spotify_devices()
+
+    async def async_step_spotify_devices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the Spotify Connect devices at this camera (the only ones paused)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            scope = scope_from_input(user_input, self._devices, None)
+            if scope is not None:
+                self._options = scope.as_options()
+                return await self.async_step_camera()
+            errors["base"] = "no_device"
+        return self.async_show_form(
+            step_id="spotify_devices",
+            data_schema=devices_schema(self._devices, None, any_default=False),
+            errors=errors,
+            description_placeholders={"count": str(len(self._devices))},
+        )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Spotify stopped accepting the refresh token."""
@@ -266,7 +295,11 @@ class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
                 return self.async_create_entry(
                     title=title,
                     data={**self._target, **camera},
-                    options={OPT_DELAY: DEFAULT_DELAY, OPT_SENSITIVITY: DEFAULT_SENSITIVITY},
+                    options={
+                        OPT_DELAY: DEFAULT_DELAY,
+                        OPT_SENSITIVITY: DEFAULT_SENSITIVITY,
+                        **self._options,
+                    },
                 )
         return self.async_show_form(
             step_id="camera",
@@ -307,7 +340,9 @@ class SmartPlayOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options menu."""
-        return self.async_show_menu(step_id="init", menu_options=options_flow.MENU)
+        return self.async_show_menu(
+            step_id="init", menu_options=options_flow.menu(self.config_entry)
+        )
 
     async def async_step_gestures(
         self, user_input: dict[str, Any] | None = None
@@ -342,6 +377,12 @@ class SmartPlayOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Forget a person and their face data."""
         return await options_flow.async_step_remove_person(self, user_input)
+
+    async def async_step_devices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the Spotify Connect devices at this camera."""
+        return await options_flow.async_step_devices(self, user_input)
 
     async def async_step_settings(
         self, user_input: dict[str, Any] | None = None

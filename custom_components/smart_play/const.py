@@ -16,6 +16,9 @@ CONF_MEDIA_PLAYER: Final = "media_player_entity_id"
 CONF_SOURCE: Final = "source"  # device number/path, file, rtsp/http URL, or camera.xxx entity id
 CONF_LOOP: Final = "loop"  # loop a file source (demo)
 CONF_SPOTIFY_USER: Final = "spotify_user_id"
+# Spotify Connect devices at this camera (entry options, see players.base.DeviceScope)
+OPT_SPOTIFY_DEVICES: Final = "spotify_devices"
+OPT_ANY_DEVICE: Final = "spotify_any_device"
 
 # Config entry options (live, no reload)
 OPT_DELAY: Final = "delay"
@@ -34,11 +37,14 @@ DEFAULT_FPS: Final = 10.0
 EVENT_PAUSED: Final = "smart_play_paused"
 EVENT_RESUMED: Final = "smart_play_resumed"
 EVENT_RESUME_SKIPPED: Final = "smart_play_resume_skipped"
+EVENT_PAUSE_SKIPPED: Final = "smart_play_pause_skipped"
 EVENT_OCCUPANCY: Final = "smart_play_occupancy"
 
 # Repairs
 ISSUE_PREMIUM_REQUIRED: Final = "premium_required"
 ISSUE_CAMERA_FAILING: Final = "camera_failing"
+ISSUE_CHOOSE_DEVICES: Final = "choose_devices"  # fixable: pick the Spotify devices
+ISSUE_DEVICE_RESTRICTED: Final = "device_restricted"
 CAMERA_FAILING_AFTER: Final = 180.0  # seconds of a failing camera before a repair issue
 
 SIGNAL_UPDATE: Final = "smart_play_update_{}"

@@ -5,6 +5,8 @@ Rules (what a user notices), each one named function below:
 * :func:`is_leave` — only a leave pauses: OCCUPIED → EMPTY, with camera outages (UNKNOWN)
   bridged by the last known state, which survives a restart. An empty room at start-up
   with nobody seen before pauses nothing. Only when auto pause is on and something plays.
+* :func:`playing_here` — the scope rule: only the Spotify devices chosen for this camera
+  are paused; music elsewhere plays on (``smart_play_pause_skipped`` says why).
 * :func:`contradicts_own_command` — Spotify shows our own pause/resume only a moment
   later; a read that contradicts a command we sent seconds ago is read once more.
 * What was paused is remembered in a :class:`~homeassistant.helpers.storage.Store`, so a
@@ -37,9 +39,11 @@ from homeassistant.helpers.storage import Store
 
 from .const import (
     DOMAIN,
+    EVENT_PAUSE_SKIPPED,
     EVENT_PAUSED,
     EVENT_RESUME_SKIPPED,
     EVENT_RESUMED,
+    ISSUE_DEVICE_RESTRICTED,
     ISSUE_PREMIUM_REQUIRED,
     SIGNAL_UPDATE,
 )
@@ -47,6 +51,7 @@ from .players.base import (
     AlreadyPaused,
     AuthFailed,
     DeviceGone,
+    DeviceScope,
     NoActiveDevice,
     OwnCommand,
     PauseMemo,
@@ -91,6 +96,31 @@ def is_leave(last_known: Occupancy | None, state: Occupancy) -> bool:
     nothing: music you listen to elsewhere (your phone in the car) is left alone.
     """
     return state is Occupancy.EMPTY and last_known is Occupancy.OCCUPIED
+
+
+def _norm(name: str | None) -> str:
+    return " ".join((name or "").split()).casefold()
+
+
+def playing_here(scope: DeviceScope | None, playback: Playback) -> bool:
+    """Return True when ``playback`` plays on a device at this camera (the scope rule).
+
+    What a user notices: Smart Play pauses only the Spotify devices chosen for this
+    camera. Music moved to the living-room speaker plays on when you leave the desk, and
+    the logbook says "not paused: playing on Living Room (not at this camera)". A device
+    matches by its Spotify Connect id, or by its name (case and spaces ignored) for
+    clients whose id changes between launches (the Web Player in a browser gets a new id
+    per session; some Connect speakers after a reset). "Any device" (and a media player
+    target, which is scoped by its entity) pauses wherever it plays.
+    """
+    if scope is None or scope.any_device:
+        return True
+    name = _norm(playback.device_name)
+    return any(
+        (device.device_id is not None and device.device_id == playback.device_id)
+        or (bool(name) and _norm(device.name) == name)
+        for device in scope.devices
+    )
 
 
 def contradicts_own_command(
@@ -151,6 +181,13 @@ async def async_remove_controller_data(hass: HomeAssistant, entry_id: str) -> No
     await Store[dict[str, Any]](hass, STORE_VERSION, f"{DOMAIN}.{entry_id}").async_remove()
 
 
+class PauseSkip(StrEnum):
+    """Why a leave paused nothing (``reason`` of ``smart_play_pause_skipped``)."""
+
+    NOT_HERE = "not_at_this_camera"  # plays on a device outside the scope
+    RESTRICTED = "device_restricted"  # the device accepts no Web API commands
+
+
 class PlaybackController:
     """Pause/resume one playback target following occupancy transitions."""
 
@@ -162,6 +199,7 @@ class PlaybackController:
         *,
         store_key: str | None = None,
         on_auth_failed: Callable[[], None] | None = None,
+        scope: Callable[[], DeviceScope | None] | None = None,
         position_tolerance_ms: int = POSITION_TOLERANCE_MS,
         max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT,
     ) -> None:
@@ -170,6 +208,7 @@ class PlaybackController:
         self.entry_id = entry_id
         self.target = target
         self.on_auth_failed = on_auth_failed
+        self._scope = scope
         self._store: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, store_key or f"{DOMAIN}.{entry_id}"
         )
@@ -186,6 +225,7 @@ class PlaybackController:
         self._closed = False
         self._problem: str | None = None  # last reported problem kind (warn once)
         self._premium_issue = False
+        self._restricted_warned: set[str] = set()  # device names warned about (once each)
         self.last_action: dict[str, Any] | None = None
         self.waiting_until: float | None = None  # time.time() a rate-limit wait ends
 
@@ -204,6 +244,11 @@ class PlaybackController:
         self._auto_pause = value
         self._async_schedule_save()
         self._async_notify()
+
+    @property
+    def scope(self) -> DeviceScope | None:
+        """Return the devices at this camera (None: the target is scoped by itself)."""
+        return self._scope() if self._scope is not None else None
 
     @property
     def memo(self) -> PauseMemo | None:
@@ -296,6 +341,12 @@ class PlaybackController:
                     _LOGGER.debug("Room empty, nothing is playing")
                     self._async_recovered()
                     return
+                if not playing_here(self.scope, playback):
+                    self._async_pause_skipped(PauseSkip.NOT_HERE, playback)
+                    return
+                if playback.device_restricted:
+                    self._async_restricted(playback, "pause")
+                    return
                 if generation != self._generation:
                     _LOGGER.debug("Back before the pause was sent: nothing paused")
                     return
@@ -319,6 +370,7 @@ class PlaybackController:
         self._memo = PauseMemo.from_playback(after, time.time())
         await self._async_save()
         self._async_recovered()
+        self._async_clear_restricted()
         _LOGGER.info("Room empty: paused %s", self._describe(self._memo))
         self._async_record("paused", self._memo)
         self.hass.bus.async_fire(EVENT_PAUSED, self._event_data(self._memo))
@@ -359,6 +411,7 @@ class PlaybackController:
         self._memo = None
         await self._async_save()
         self._async_recovered()
+        self._async_clear_restricted()
         _LOGGER.info("Room occupied: resumed %s", self._describe(memo))
         self._async_record("resumed", memo)
         self.hass.bus.async_fire(EVENT_RESUMED, self._event_data(memo))
@@ -410,6 +463,58 @@ class PlaybackController:
         ):
             return SkipReason.POSITION_CHANGED
         return None
+
+    @callback
+    def _async_pause_skipped(self, reason: PauseSkip, playback: Playback) -> None:
+        """Say why a leave paused nothing (event, logbook, last action)."""
+        device = playback.device_name or "another device"
+        message = (
+            f"playing on {device} (not at this camera)"
+            if reason is PauseSkip.NOT_HERE
+            else f"{device} accepts no remote control through Spotify"
+        )
+        _LOGGER.info("Room empty: not paused, %s", message)
+        self._async_record("pause_skipped", None, reason=reason, device_name=device)
+        self.hass.bus.async_fire(
+            EVENT_PAUSE_SKIPPED,
+            {
+                "entry_id": self.entry_id,
+                "reason": str(reason),
+                "message": message,
+                "device_id": playback.device_id,
+                "device_name": playback.device_name,
+                "item_uri": playback.item_uri,
+                "item_name": playback.item_name,
+            },
+        )
+
+    @callback
+    def _async_restricted(self, playback: Playback, action: str) -> None:
+        """Report a restricted device: one log line and a repair issue; nothing is sent."""
+        device = playback.device_name or "the device"
+        if device not in self._restricted_warned:
+            self._restricted_warned.add(device)
+            _LOGGER.warning(
+                "Cannot %s on %s: Spotify marks it restricted (it accepts no Web API "
+                "commands; control it in its own app)",
+                action,
+                device,
+            )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_DEVICE_RESTRICTED}_{self.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_DEVICE_RESTRICTED,
+            translation_placeholders={"device": device},
+        )
+        if action == "pause":
+            self._async_pause_skipped(PauseSkip.RESTRICTED, playback)
+
+    @callback
+    def _async_clear_restricted(self) -> None:
+        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_DEVICE_RESTRICTED}_{self.entry_id}")
 
     async def _async_skip(
         self, reason: SkipReason, memo: PauseMemo, playback: Playback | None

@@ -29,6 +29,7 @@ TO_REDACT = {
     "api_key",
     CONF_SPOTIFY_USER,
     "unique_id",
+    "device_id",  # Spotify Connect device ids of the device choice
 }
 
 REDACTED = "**REDACTED**"

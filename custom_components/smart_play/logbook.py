@@ -12,7 +12,7 @@ from homeassistant.components.logbook import (
 )
 from homeassistant.core import HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_PAUSED, EVENT_RESUME_SKIPPED, EVENT_RESUMED
+from .const import DOMAIN, EVENT_PAUSE_SKIPPED, EVENT_PAUSED, EVENT_RESUME_SKIPPED, EVENT_RESUMED
 
 
 def _position(data: Mapping[str, Any]) -> str:
@@ -36,7 +36,7 @@ def async_describe_events(
         [str, str, Callable[[LazyEventPartialState], dict[str, Any]]], None
     ],
 ) -> None:
-    """Describe the paused / resumed / resume-skipped events."""
+    """Describe the paused / pause-skipped / resumed / resume-skipped events."""
 
     def _name(data: Mapping[str, Any]) -> str:
         entry = hass.config_entries.async_get_entry(str(data.get("entry_id")))
@@ -67,6 +67,13 @@ def async_describe_events(
             LOGBOOK_ENTRY_MESSAGE: f"did not resume {_what(data)}: {why}",
         }
 
+    @callback
+    def describe_pause_skipped(event: LazyEventPartialState) -> dict[str, Any]:
+        data = event.data
+        why = data.get("message") or data.get("reason") or "not at this camera"
+        return {LOGBOOK_ENTRY_NAME: _name(data), LOGBOOK_ENTRY_MESSAGE: f"not paused: {why}"}
+
     async_describe_event(DOMAIN, EVENT_PAUSED, describe_paused)
+    async_describe_event(DOMAIN, EVENT_PAUSE_SKIPPED, describe_pause_skipped)
     async_describe_event(DOMAIN, EVENT_RESUMED, describe_resumed)
     async_describe_event(DOMAIN, EVENT_RESUME_SKIPPED, describe_skipped)

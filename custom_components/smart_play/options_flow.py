@@ -11,16 +11,24 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import selector
+from homeassistant.helpers import issue_registry as ir, selector
 from homeassistant.requirements import RequirementsNotFound, async_process_requirements
 import numpy as np
 import voluptuous as vol
 
-from .const import DOMAIN
+from .const import CONF_TARGET_TYPE, DOMAIN, TARGET_SPOTIFY
+from .device_scope import async_listed_devices, devices_schema, scope_from_input
 from .features import DEFAULT_GESTURE_ZONE, OPT_GESTURE_MIRROR, OPT_GESTURE_ZONE, OPT_GESTURES
 from .people import MIN_SAMPLES, OPT_PEOPLE, OPT_PERSON_PLAYLIST, PEOPLE_FOLDER, PeopleManager
+from .players.base import DeviceScope
+from .repairs import choose_devices_issue_id
 from .vision.faces import face_support
 from .vision.gestures import format_zone, parse_zone
 from .vision.optional import OPENCV_REQUIREMENT, forget_opencv
@@ -31,12 +39,41 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 MENU: Final = ["settings", "gestures", "people", "add_person", "remove_person"]
+#: Spotify entries also choose their devices.
+SPOTIFY_MENU: Final = ["devices"]
 CONF_NAME: Final = "name"
 CONF_MEDIA_ID: Final = "media_id"
 CONF_SAMPLES_FROM: Final = "samples_from"
 FROM_CAMERA: Final = "camera"
 FROM_FOLDER: Final = "folder"
 _NAME_RE = re.compile(r"^[\w][\w .'-]{0,39}$")
+
+
+def menu(entry: ConfigEntry[Any]) -> list[str]:
+    """Return the options menu of ``entry`` (the device choice only for Spotify)."""
+    spotify = entry.data.get(CONF_TARGET_TYPE) == TARGET_SPOTIFY
+    return [*MENU, *SPOTIFY_MENU] if spotify else list(MENU)
+
+
+async def async_step_devices(
+    flow: OptionsFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Choose the Spotify Connect devices at this camera, or any device (applied at once)."""
+    entry = flow.config_entry
+    listed = await async_listed_devices(entry)
+    current = DeviceScope.from_options(entry.options)
+    errors: dict[str, str] = {}
+    if user_input is not None:
+        scope = scope_from_input(user_input, listed, current)
+        if scope is not None:
+            ir.async_delete_issue(flow.hass, DOMAIN, choose_devices_issue_id(entry.entry_id))
+            return save_options(flow, scope.as_options())
+        errors["base"] = "no_device"
+    return flow.async_show_form(
+        step_id="devices",
+        data_schema=devices_schema(listed, current, any_default=current.any_device),
+        errors=errors,
+    )
 
 
 def _runtime(flow: OptionsFlow) -> SmartPlayRuntime | None:

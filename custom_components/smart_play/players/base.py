@@ -9,8 +9,11 @@ current playback and send commands, translating every failure into a :class:`Pla
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from ..const import OPT_ANY_DEVICE, OPT_SPOTIFY_DEVICES
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,43 @@ class Playback:
     progress_ms: int | None
     #: The device accepts no remote commands (Spotify ``is_restricted``).
     device_restricted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedDevice:
+    """A Spotify Connect device at this camera: its id when known, and its name."""
+
+    device_id: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceScope:
+    """Which Spotify Connect devices are at this camera (what Smart Play may pause).
+
+    Stored in the entry options as ``spotify_any_device`` (bool) and
+    ``spotify_devices`` (a list of ``{"device_id": ..., "name": ...}``).
+    """
+
+    any_device: bool
+    devices: tuple[ScopedDevice, ...] = ()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> DeviceScope:
+        """Read the scope from entry options (no choice stored: any device)."""
+        devices = tuple(
+            ScopedDevice(d.get("device_id") or None, str(d.get("name") or ""))
+            for d in options.get(OPT_SPOTIFY_DEVICES) or ()
+            if isinstance(d, Mapping)
+        )
+        return cls(bool(options.get(OPT_ANY_DEVICE, not devices)), devices)
+
+    def as_options(self) -> dict[str, Any]:
+        """Return the options that store this scope."""
+        return {
+            OPT_ANY_DEVICE: self.any_device,
+            OPT_SPOTIFY_DEVICES: [{"device_id": d.device_id, "name": d.name} for d in self.devices],
+        }
 
 
 @dataclass(frozen=True, slots=True)

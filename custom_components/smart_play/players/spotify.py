@@ -482,6 +482,14 @@ class SpotifyTarget(PlaybackTarget):
         except _RestrictionViolated as err:
             raise PlayerError(f"Spotify refused the volume change: {err}") from None
 
+    async def async_get_devices(self) -> list[dict[str, Any]]:
+        """Return the account's Spotify Connect devices (``GET /me/player/devices``).
+
+        Paused devices that dropped their session are still listed (``is_active`` false).
+        """
+        data = await self._async_call("GET /me/player/devices", lambda sp: sp.devices())
+        return [d for d in (data or {}).get("devices") or [] if isinstance(d, dict)]
+
     async def async_play_media(self, media_id: str, media_type: str | None = None) -> None:
         """Start a context (playlist/album/artist URI) or a track URI.
 
@@ -491,8 +499,7 @@ class SpotifyTarget(PlaybackTarget):
         playback = await self.async_get_playback()
         device_id = playback.device_id if playback is not None else self.last_device_id
         if device_id is None:
-            data = await self._async_call("GET /me/player/devices", lambda sp: sp.devices())
-            devices = (data or {}).get("devices") or []
+            devices = await self.async_get_devices()
             if not devices:
                 raise NoActiveDevice("Spotify lists no device to play on")
             device_id = devices[0].get("id")
@@ -614,6 +621,32 @@ def async_acquire_account(hass: HomeAssistant, user_id: str, **kwargs: Any) -> S
     return account
 
 
+async def _async_one_call[R](
+    hass: HomeAssistant,
+    access_token: str,
+    what: str,
+    func: Callable[[spotipy.Spotify], R],
+    *,
+    api_base: str | None,
+    request_timeout: float,
+) -> R:
+    """Run one call with a fresh token outside any entry (config flow)."""
+    http = requests.Session()
+    client = build_client(access_token, http, api_base=api_base, request_timeout=request_timeout)
+    try:
+        return await hass.async_add_executor_job(func, client)
+    except spotipy.SpotifyException as err:
+        if err.http_status == 401:
+            raise AuthFailed("access token rejected") from err
+        if err.http_status >= 500 or err.http_status == 429:
+            raise PlayerUnavailable(f"Spotify answered HTTP {err.http_status}") from err
+        raise PlayerError(f"{what}: HTTP {err.http_status}") from err
+    except requests.RequestException as err:
+        raise PlayerUnavailable(f"no answer from Spotify ({type(err).__name__})") from err
+    finally:
+        await hass.async_add_executor_job(http.close)
+
+
 async def async_get_spotify_user(
     hass: HomeAssistant,
     access_token: str,
@@ -626,22 +659,35 @@ async def async_get_spotify_user(
     Raises :class:`AuthFailed` for a rejected token, :class:`PlayerUnavailable` when
     Spotify cannot be reached, :class:`PlayerError` otherwise.
     """
-    http = requests.Session()
-    client = build_client(access_token, http, api_base=api_base, request_timeout=request_timeout)
-    try:
-        data = await hass.async_add_executor_job(client.me)
-    except spotipy.SpotifyException as err:
-        if err.http_status == 401:
-            raise AuthFailed("access token rejected") from err
-        if err.http_status >= 500 or err.http_status == 429:
-            raise PlayerUnavailable(f"Spotify answered HTTP {err.http_status}") from err
-        raise PlayerError(f"GET /me: HTTP {err.http_status}") from err
-    except requests.RequestException as err:
-        raise PlayerUnavailable(f"no answer from Spotify ({type(err).__name__})") from err
-    finally:
-        await hass.async_add_executor_job(http.close)
+    data = await _async_one_call(
+        hass,
+        access_token,
+        "GET /me",
+        lambda sp: sp.me(),
+        api_base=api_base,
+        request_timeout=request_timeout,
+    )
     return SpotifyUser(
         user_id=str(data.get("id")),
         display_name=data.get("display_name"),
         product=data.get("product"),
     )
+
+
+async def async_get_spotify_devices(
+    hass: HomeAssistant,
+    access_token: str,
+    *,
+    api_base: str | None = None,
+    request_timeout: float = REQUEST_TIMEOUT,
+) -> list[dict[str, Any]]:
+    """List the Spotify Connect devices of a fresh token (config flow device step)."""
+    data = await _async_one_call(
+        hass,
+        access_token,
+        "GET /me/player/devices",
+        lambda sp: sp.devices(),
+        api_base=api_base,
+        request_timeout=request_timeout,
+    )
+    return [d for d in (data or {}).get("devices") or [] if isinstance(d, dict)]
