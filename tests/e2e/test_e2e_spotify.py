@@ -69,7 +69,7 @@ async def fake_spotify(spotify_port: int) -> AsyncIterator[FakeSpotify]:
 
 
 async def authorize_spotify(client: HassClient, fake: FakeSpotify) -> dict[str, object]:
-    """Run the Spotify branch of the config flow up to the camera form."""
+    """Run the Spotify branch of the config flow up to the device choice."""
     await client.ws_command(
         {
             "type": "application_credentials/create",
@@ -107,7 +107,11 @@ async def test_spotify_paused_on_leave_and_resumed_on_return(
     paused_q = await client.subscribe_events("smart_play_paused")
     resumed_q = await client.subscribe_events("smart_play_resumed")
 
-    camera = await authorize_spotify(client, fake_spotify)
+    choice = await authorize_spotify(client, fake_spotify)
+    assert choice["step_id"] == "spotify_devices", choice
+    camera = await client.flow_step(
+        str(choice["flow_id"]), {"devices": ["dev-speaker"], "any_device": False}
+    )
     assert camera["type"] == "form", camera
     assert camera["step_id"] == "camera", camera
     result = await client.flow_step(str(camera["flow_id"]), {"source": str(clip), "loop": True})

@@ -46,8 +46,18 @@ SMART_PLAY_LOGGER = re.compile(r"\S+ \S+ (\w+) \([^)]*\) \[custom_components\.sm
 
 
 # --------------------------------------------------------------------------- helpers
-async def add_spotify_entry(client: HassClient, fake: FakeSpotify, source: Path) -> tuple[str, str]:
+async def add_spotify_entry(
+    client: HassClient,
+    fake: FakeSpotify,
+    source: Path,
+    *,
+    devices: list[str] | None = None,
+    name: str | None = None,
+) -> tuple[str, str]:
     """Add Smart Play with the Spotify target; return (entry id, occupancy sensor).
+
+    ``devices``: the Spotify devices at this camera (ids or typed names); None chooses
+    "any device".
 
     Like `authorize_spotify` in test_e2e_spotify.py, but the application credentials
     (which outlive the entries the `client` fixture deletes) are created only once per
@@ -74,9 +84,16 @@ async def add_spotify_entry(client: HassClient, fake: FakeSpotify, source: Path)
         callback = resp.headers["Location"]
     async with client.session.get(callback) as resp:
         assert resp.status == 200, await resp.text()
-    camera = await client.flow_step(flow["flow_id"], {})
+    choice = await client.flow_step(flow["flow_id"], {})
+    assert choice.get("step_id") == "spotify_devices", choice
+    camera = await client.flow_step(
+        choice["flow_id"], {"devices": devices or [], "any_device": devices is None}
+    )
     assert camera.get("step_id") == "camera", camera
-    result = await client.flow_step(camera["flow_id"], {"source": str(source), "loop": True})
+    form: dict[str, object] = {"source": str(source), "loop": True}
+    if name is not None:
+        form["name"] = name
+    result = await client.flow_step(camera["flow_id"], form)
     assert result["type"] == "create_entry", result
     entry_id = str(result["result"]["entry_id"])
     return entry_id, await entity_by_key(client, entry_id, "binary_sensor", "occupancy")
