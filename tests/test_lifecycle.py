@@ -75,7 +75,9 @@ async def test_setup_streams_and_unload_releases_the_camera(hass: HomeAssistant)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert len(er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)) == 8
+    assert (
+        len(er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)) == 9
+    )  # + the Camera switch
 
     await _wait_for(hass, lambda: _state(hass, STATUS) == "streaming")
     # Streaming: the occupancy sensor is available (unknown until the engine
@@ -176,6 +178,7 @@ async def test_every_entity_is_named_and_has_an_icon(hass: HomeAssistant) -> Non
         "sensor.desk_camera_status": "Desk Camera status",
         "sensor.desk_motion_level": "Desk Motion level",
         "switch.desk_auto_pause": "Desk Auto-pause",
+        "switch.desk_camera": "Desk Camera",
     }
     icons = (await async_get_icons(hass, "entity", [DOMAIN]))[DOMAIN]
     translations = await async_get_translations(hass, "en", "entity", [DOMAIN])

@@ -23,7 +23,7 @@ def test_manifest_fields_for_a_custom_integration() -> None:
     assert manifest["name"] == "Smart Play"
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
     assert manifest["config_flow"] is True
-    assert manifest["dependencies"] == ["application_credentials"]
+    assert manifest["dependencies"] == ["application_credentials", "webhook"]  # desk agent
     for key in (
         "codeowners",
         "documentation",

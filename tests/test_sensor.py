@@ -61,7 +61,13 @@ async def test_camera_status_follows_the_source(
     state = hass.states.get(STATUS)
     assert state.state == "connecting"
     assert state.attributes[ATTR_DEVICE_CLASS] == "enum"
-    assert state.attributes[ATTR_OPTIONS] == ["connecting", "streaming", "failed", "stopped"]
+    assert state.attributes[ATTR_OPTIONS] == [
+        "connecting",
+        "streaming",
+        "failed",
+        "stopped",
+        "offline",  # a desk agent stopped reporting
+    ]
 
     pipeline = pipelines[-1]
     pipeline.source_state(SourceStatus.STREAMING)

@@ -15,6 +15,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     async_get_config_entry_implementation,
 )
 
+from .agent_link import is_agent_entry
 from .const import (
     CONF_MEDIA_PLAYER,
     CONF_SOURCE,
@@ -48,17 +49,19 @@ PLATFORMS: list[Platform] = [
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) -> bool:
     """Set up Smart Play from a config entry."""
-    url = await async_resolve_source(hass, entry.data[CONF_SOURCE])
-    # A camera entity's stream URL may hold a token in its path: never shown.
-    hide_path = is_camera_entity(entry.data[CONF_SOURCE])
-    try:
-        await hass.async_add_executor_job(partial(probe_source, url, hide_path=hide_path))
-    except SourceError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key=f"camera_{err.code}",
-            translation_placeholders={"error": str(err)},
-        ) from err
+    url = entry.data[CONF_SOURCE]
+    if not is_agent_entry(entry.data):  # a desk agent's camera is not opened here
+        url = await async_resolve_source(hass, url)
+        # A camera entity's stream URL may hold a token in its path: never shown.
+        hide_path = is_camera_entity(entry.data[CONF_SOURCE])
+        try:
+            await hass.async_add_executor_job(partial(probe_source, url, hide_path=hide_path))
+        except SourceError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key=f"camera_{err.code}",
+                translation_placeholders={"error": str(err)},
+            ) from err
 
     target = await _async_build_target(hass, entry)
     spotify = entry.data[CONF_TARGET_TYPE] != TARGET_MEDIA_PLAYER

@@ -14,19 +14,21 @@ import hashlib
 import logging
 from typing import Any
 
+from homeassistant.components.webhook import async_generate_id
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_NAME, CONF_TOKEN
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_NAME, CONF_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_entry_oauth2_flow, selector
 import voluptuous as vol
 
 from . import options_flow
+from .agent_link import agent_placeholders, is_agent_entry
 from .application_credentials import SCOPES
 from .const import (
     CONF_LOOP,
@@ -43,6 +45,7 @@ from .const import (
     MIN_SENSITIVITY,
     OPT_DELAY,
     OPT_SENSITIVITY,
+    SOURCE_AGENT,
     TARGET_MEDIA_PLAYER,
     TARGET_SPOTIFY,
 )
@@ -57,8 +60,16 @@ from .vision.types import SourceError
 _LOGGER = logging.getLogger(__name__)
 
 CONF_CAMERA_ENTITY = "camera_entity"
+CONF_AGENT = "agent"  # the camera is on another computer (the Smart Play desk agent)
 MAX_SOURCE_LENGTH = 2048
 PROBE_TIMEOUT = 10.0
+
+
+def _camera_key(camera: Mapping[str, Any]) -> str:
+    """Unique-id part of a camera: its source, or the agent's key (each agent is its own)."""
+    if is_agent_entry(camera):
+        return _source_key(f"{SOURCE_AGENT}:{camera[CONF_WEBHOOK_ID]}")
+    return _source_key(camera[CONF_SOURCE])
 
 
 def _source_key(source: str) -> str:
@@ -71,6 +82,8 @@ def _short_source(hass: HomeAssistant, source: str) -> str:
     if is_camera_entity(source):
         state = hass.states.get(source)
         return state.name if state else source
+    if source == SOURCE_AGENT:
+        return "Smart Play agent"
     label = redact_url(source)
     return label.rsplit("/", 1)[-1] if label.startswith("/") else label
 
@@ -103,7 +116,8 @@ async def async_validate_source(hass: HomeAssistant, source: str) -> str | None:
 
 
 def _camera_schema(defaults: Mapping[str, Any]) -> vol.Schema:
-    source = defaults.get(CONF_SOURCE, "")
+    agent = is_agent_entry(defaults) or bool(defaults.get(CONF_AGENT))
+    source = "" if is_agent_entry(defaults) else defaults.get(CONF_SOURCE, "")
     return vol.Schema(
         {
             vol.Optional(
@@ -115,6 +129,7 @@ def _camera_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                 description={"suggested_value": source if is_camera_entity(source) else None},
             ): selector.EntitySelector(selector.EntitySelectorConfig(domain="camera")),
             vol.Optional(CONF_LOOP, default=bool(defaults.get(CONF_LOOP, False))): bool,
+            vol.Optional(CONF_AGENT, default=agent): bool,
         }
     )
 
@@ -262,11 +277,23 @@ class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
 
     # -------------------------------------------------------------- camera
     async def _async_camera_input(
-        self, user_input: dict[str, Any]
+        self, user_input: dict[str, Any], current: Mapping[str, Any] | None = None
     ) -> tuple[dict[str, Any] | None, dict[str, str]]:
-        """Validate the camera form; return (data, errors)."""
+        """Validate the camera form; return (data, errors).
+
+        The desk agent keeps the key it has (``current``: the entry being
+        reconfigured), so a running agent goes on reporting; a new one gets a new key.
+        """
         text = (user_input.get(CONF_SOURCE) or "").strip()
         entity = user_input.get(CONF_CAMERA_ENTITY) or ""
+        if user_input.get(CONF_AGENT):
+            if text or entity:
+                return None, {"base": "agent_or_source"}
+            if current is not None and is_agent_entry(current):
+                webhook_id = current[CONF_WEBHOOK_ID]
+            else:
+                webhook_id = async_generate_id()
+            return {CONF_SOURCE: SOURCE_AGENT, CONF_WEBHOOK_ID: webhook_id, CONF_LOOP: False}, {}
         if bool(text) == bool(entity):
             return None, {"base": "source_required"}
         source = entity or text
@@ -286,12 +313,13 @@ class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
             camera, errors = await self._async_camera_input(user_input)
             if camera is not None:
                 await self.async_set_unique_id(
-                    f"{self._owner_key(self._target)}:{_source_key(camera[CONF_SOURCE])}"
+                    f"{self._owner_key(self._target)}:{_camera_key(camera)}"
                 )
                 self._abort_if_unique_id_configured()
                 title = (user_input.get(CONF_NAME) or "").strip()[:64] or (
                     f"{self._owner_name} · {_short_source(self.hass, camera[CONF_SOURCE])}"
                 )
+                agent = is_agent_entry(camera)
                 return self.async_create_entry(
                     title=title,
                     data={**self._target, **camera},
@@ -300,6 +328,11 @@ class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
                         OPT_SENSITIVITY: DEFAULT_SENSITIVITY,
                         **self._options,
                     },
+                    # A desk agent: show the command to run on that computer.
+                    description=CONF_AGENT if agent else None,
+                    description_placeholders=agent_placeholders(self.hass, camera[CONF_WEBHOOK_ID])
+                    if agent
+                    else None,
                 )
         return self.async_show_form(
             step_id="camera",
@@ -314,15 +347,22 @@ class SmartPlayConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            camera, errors = await self._async_camera_input(user_input)
+            camera, errors = await self._async_camera_input(user_input, entry.data)
             if camera is not None:
-                unique_id = f"{self._owner_key(entry.data)}:{_source_key(camera[CONF_SOURCE])}"
+                unique_id = f"{self._owner_key(entry.data)}:{_camera_key(camera)}"
                 if unique_id != entry.unique_id:
                     await self.async_set_unique_id(unique_id)
                     self._abort_if_unique_id_configured()
-                return self.async_update_reload_and_abort(
-                    entry, unique_id=unique_id, data_updates=camera
+                data = {k: v for k, v in entry.data.items() if k != CONF_WEBHOOK_ID} | camera
+                if not is_agent_entry(camera):
+                    return self.async_update_reload_and_abort(entry, unique_id=unique_id, data=data)
+                result = self.async_update_reload_and_abort(
+                    entry, unique_id=unique_id, data=data, reason="reconfigure_agent"
                 )
+                result["description_placeholders"] = agent_placeholders(
+                    self.hass, camera[CONF_WEBHOOK_ID]
+                )
+                return result
         assert self.source == SOURCE_RECONFIGURE
         return self.async_show_form(
             step_id="reconfigure",
@@ -383,6 +423,10 @@ class SmartPlayOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Choose the Spotify Connect devices at this camera."""
         return await options_flow.async_step_devices(self, user_input)
+
+    async def async_step_agent(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the desk agent's command again."""
+        return options_flow.async_step_agent(self, user_input)
 
     async def async_step_settings(
         self, user_input: dict[str, Any] | None = None

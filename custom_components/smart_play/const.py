@@ -19,11 +19,14 @@ CONF_SPOTIFY_USER: Final = "spotify_user_id"
 # Spotify Connect devices at this camera (entry options, see players.base.DeviceScope)
 OPT_SPOTIFY_DEVICES: Final = "spotify_devices"
 OPT_ANY_DEVICE: Final = "spotify_any_device"
+# A camera on another computer: the desk agent reports through this entry's webhook.
+SOURCE_AGENT: Final = "agent"  # CONF_SOURCE of an agent entry (its key is CONF_WEBHOOK_ID)
 
 # Config entry options (live, no reload)
 OPT_DELAY: Final = "delay"
 OPT_SENSITIVITY: Final = "sensitivity"
 OPT_FPS: Final = "fps"
+OPT_CAMERA: Final = "camera_enabled"  # the Camera switch (default on)
 
 DEFAULT_DELAY: Final = 2.0
 MIN_DELAY: Final = 0.5

@@ -7,6 +7,7 @@ from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_SPOTIFY_USER
@@ -30,6 +31,7 @@ TO_REDACT = {
     CONF_SPOTIFY_USER,
     "unique_id",
     "device_id",  # Spotify Connect device ids of the device choice
+    CONF_WEBHOOK_ID,  # the desk agent's key
 }
 
 REDACTED = "**REDACTED**"

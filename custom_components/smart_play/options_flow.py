@@ -17,12 +17,14 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir, selector
 from homeassistant.requirements import RequirementsNotFound, async_process_requirements
 import numpy as np
 import voluptuous as vol
 
+from .agent_link import agent_placeholders, is_agent_entry
 from .const import CONF_TARGET_TYPE, DOMAIN, TARGET_SPOTIFY
 from .device_scope import async_listed_devices, devices_schema, scope_from_input
 from .features import DEFAULT_GESTURE_ZONE, OPT_GESTURE_MIRROR, OPT_GESTURE_ZONE, OPT_GESTURES
@@ -41,6 +43,8 @@ _LOGGER = logging.getLogger(__name__)
 MENU: Final = ["settings", "gestures", "people", "add_person", "remove_person"]
 #: Spotify entries also choose their devices.
 SPOTIFY_MENU: Final = ["devices"]
+# Steps that need the frames in Home Assistant: not offered for a desk agent's entry.
+FRAME_STEPS: Final = frozenset({"gestures", "people", "add_person", "remove_person"})
 CONF_NAME: Final = "name"
 CONF_MEDIA_ID: Final = "media_id"
 CONF_SAMPLES_FROM: Final = "samples_from"
@@ -50,9 +54,16 @@ _NAME_RE = re.compile(r"^[\w][\w .'-]{0,39}$")
 
 
 def menu(entry: ConfigEntry[Any]) -> list[str]:
-    """Return the options menu of ``entry`` (the device choice only for Spotify)."""
+    """Return the options menu of ``entry``.
+
+    Spotify entries also choose their devices; a desk agent's entry shows the
+    agent's command and has no steps that need the frames in Home Assistant.
+    """
     spotify = entry.data.get(CONF_TARGET_TYPE) == TARGET_SPOTIFY
-    return [*MENU, *SPOTIFY_MENU] if spotify else list(MENU)
+    steps = [*MENU, *SPOTIFY_MENU] if spotify else list(MENU)
+    if is_agent_entry(entry.data):
+        steps = [step for step in steps if step not in FRAME_STEPS] + ["agent"]
+    return steps
 
 
 async def async_step_devices(
@@ -81,6 +92,17 @@ def _runtime(flow: OptionsFlow) -> SmartPlayRuntime | None:
     if entry.state is not ConfigEntryState.LOADED:
         return None
     return entry.runtime_data  # type: ignore[no-any-return]
+
+
+def async_step_agent(flow: OptionsFlow, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+    """Show the command that starts the desk agent (with the entry's key) again."""
+    entry = flow.config_entry  # the menu offers this step to agent entries only
+    if user_input is not None:
+        return flow.async_create_entry(data=dict(entry.options))
+    return flow.async_show_form(
+        step_id="agent",
+        description_placeholders=agent_placeholders(flow.hass, entry.data[CONF_WEBHOOK_ID]),
+    )
 
 
 def save_options(flow: OptionsFlow, changes: dict[str, Any] | None = None) -> ConfigFlowResult:

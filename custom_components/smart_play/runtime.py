@@ -21,6 +21,8 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
 
+from .agent_link import AgentLink, is_agent_entry
+from .camera_host import CameraHost, LocalCamera
 from .const import (
     CAMERA_FAILING_AFTER,
     CONF_LOOP,
@@ -31,6 +33,7 @@ from .const import (
     DOMAIN,
     EVENT_OCCUPANCY,
     ISSUE_CAMERA_FAILING,
+    OPT_CAMERA,
     OPT_DELAY,
     OPT_FPS,
     OPT_SENSITIVITY,
@@ -87,6 +90,22 @@ class SmartPlayRuntime:
                 sensitivity=int(entry.options.get(OPT_SENSITIVITY, DEFAULT_SENSITIVITY)),
             )
         )
+        # Optional camera features (gestures, people) run as analyzers next to the engine.
+        self.features = SmartPlayFeatures(hass, entry, controller, self._threadsafe)
+        self.pipeline: VisionPipeline | None = None  # None: a desk agent analyses the frames
+        self.host: CameraHost
+        if is_agent_entry(entry.data):
+            # The engine here only holds the entry's settings; the agent's engine decides.
+            self._source_label = "Smart Play agent"
+            self.host = AgentLink(
+                hass,
+                entry,
+                on_transition=self._async_handle_agent_transition,
+                on_source_state=self._async_handle_source_state,
+                on_stats=self._async_handle_stats,
+                settings=self._agent_settings,
+            )
+            return
         source = FrameSource(
             spec,
             fps_cap=float(entry.options.get(OPT_FPS, DEFAULT_FPS)),
@@ -95,8 +114,6 @@ class SmartPlayRuntime:
             label=self._source_label,
             hide_path=camera_entity,
         )
-        # Optional camera features (gestures, people) run as analyzers next to the engine.
-        self.features = SmartPlayFeatures(hass, entry, controller, self._threadsafe)
         self.pipeline = VisionPipeline(
             source,
             self.features.wrap(self.engine),
@@ -105,6 +122,7 @@ class SmartPlayRuntime:
             on_stats=self._threadsafe(self._async_handle_stats),
             renderer=self.features.renderer,
         )
+        self.host = LocalCamera(hass, self.pipeline)
 
     # ----------------------------------------------------------------- settings
     @property
@@ -178,14 +196,65 @@ class SmartPlayRuntime:
 
     def latest_jpeg(self) -> bytes | None:
         """Newest annotated frame; asking for it keeps annotation running."""
-        return self.pipeline.latest_jpeg()
+        return self.host.latest_jpeg()
+
+    @property
+    def camera_enabled(self) -> bool:
+        """Whether the Camera switch is on (the default)."""
+        return bool(self.entry.options.get(OPT_CAMERA, True))
+
+    async def async_set_camera_enabled(self, enabled: bool) -> None:
+        """Camera switch: off releases the camera and makes occupancy unavailable.
+
+        What the user notices: with the switch off the webcam is free for other
+        programs (a local entry stops its reader, a desk agent closes the webcam
+        after its next heartbeat), occupancy is unavailable - never "empty", so
+        nothing is paused - and the camera repair issue is not raised. On opens
+        the camera again. The setting is kept across restarts (entry options).
+        """
+        if enabled == self.camera_enabled:
+            return
+        self._update_options({OPT_CAMERA: enabled})
+        await self.host.async_set_camera_enabled(enabled)
+        if enabled:
+            self._async_handle_source_state(
+                SourceState(SourceStatus.CONNECTING, None, time.monotonic())
+            )
+        else:
+            self._async_camera_off()
+
+    @callback
+    def _async_camera_off(self) -> None:
+        """Show the camera as stopped and occupancy as unknown (switch off)."""
+        reason = "camera switched off"
+        self._async_handle_source_state(SourceState(SourceStatus.STOPPED, reason, time.monotonic()))
+        t = self.transitions[-1].t if self.transitions else 0.0
+        # A stopped local pipeline's engine forgets what it saw (as on a lost camera).
+        transition = self.engine.set_unknown(t, reason)
+        if self.occupancy is not Occupancy.UNKNOWN:
+            self._async_handle_transition(
+                transition or Transition(t, Occupancy.UNKNOWN, reason, time.monotonic())
+            )
+
+    def _agent_settings(self) -> dict[str, Any]:
+        """Return the settings a desk agent applies (sent in every heartbeat answer)."""
+        options = self.entry.options
+        settings: dict[str, Any] = {
+            "delay": self.delay,
+            "sensitivity": self.sensitivity,
+            "fps": float(options.get(OPT_FPS, DEFAULT_FPS)),
+            "exclude_zones": list(options.get("exclude_zones") or []),
+        }
+        return settings
 
     # ---------------------------------------------------------------- lifecycle
     async def async_start(self) -> None:
         """Load the controller's memory and start the camera threads."""
         await self.controller.async_load()
         await self.features.async_load()
-        await self.hass.async_add_executor_job(self.pipeline.start)
+        await self.host.async_start(self.camera_enabled)
+        if not self.camera_enabled:
+            self._async_camera_off()
 
     async def async_stop(self) -> None:
         """Stop threads, release the camera, cancel pending work."""
@@ -194,7 +263,7 @@ class SmartPlayRuntime:
             self._failing_unsub()
             self._failing_unsub = None
         ir.async_delete_issue(self.hass, DOMAIN, self._camera_issue_id)
-        await self.hass.async_add_executor_job(self.pipeline.stop)
+        await self.host.async_stop()
         await self.features.async_stop()
         await self.controller.async_shutdown()
 
@@ -223,6 +292,8 @@ class SmartPlayRuntime:
                 for t in self.transitions
             ],
             "features": self.features.diagnostics(),
+            "camera_enabled": self.camera_enabled,
+            "agent": self.host.diagnostics() if isinstance(self.host, AgentLink) else None,
         }
 
     # ------------------------------------------------------ thread → loop bridge
@@ -242,7 +313,12 @@ class SmartPlayRuntime:
         async_dispatcher_send(self.hass, self.signal)
 
     @callback
-    def _async_handle_transition(self, transition: Transition) -> None:
+    def _async_handle_agent_transition(self, transition: Transition, act: bool) -> None:
+        """Handle a desk agent's transition; ``act`` False: back from an outage, unchanged."""
+        self._async_handle_transition(transition, act=act)
+
+    @callback
+    def _async_handle_transition(self, transition: Transition, *, act: bool = True) -> None:
         if self._stopped:
             return
         previous = self.occupancy
@@ -264,7 +340,8 @@ class SmartPlayRuntime:
                 "reason": transition.reason,
             },
         )
-        self.controller.async_handle_transition(transition)
+        if act:
+            self.controller.async_handle_transition(transition)
         self.features.async_on_transition(transition)
         self._notify()
 
@@ -290,7 +367,7 @@ class SmartPlayRuntime:
                     state.reason or state.status.value,
                 )
             self._was_streaming = False
-            if self._failing_unsub is None:
+            if self._failing_unsub is None and self.camera_enabled:
                 self._failing_unsub = async_call_later(
                     self.hass, CAMERA_FAILING_AFTER, self._async_camera_failing
                 )
@@ -303,7 +380,7 @@ class SmartPlayRuntime:
     @callback
     def _async_camera_failing(self, _now: Any) -> None:
         self._failing_unsub = None
-        if self.available or self._stopped:
+        if self.available or self._stopped or not self.camera_enabled:
             return
         ir.async_create_issue(
             self.hass,

@@ -1,4 +1,4 @@
-"""Auto-pause switch of Smart Play."""
+"""Switches of Smart Play: auto-pause and camera."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ async def async_setup_entry(
     entry: SmartPlayConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the auto-pause switch of a config entry."""
-    async_add_entities([SmartPlayAutoPauseSwitch(entry.runtime_data)])
+    """Set up the auto-pause and camera switches of a config entry."""
+    async_add_entities(
+        [SmartPlayAutoPauseSwitch(entry.runtime_data), SmartPlayCameraSwitch(entry.runtime_data)]
+    )
 
 
 class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity):
@@ -59,6 +61,44 @@ class SmartPlayAutoPauseSwitch(SmartPlayEntity, SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop pausing and resuming playback (occupancy is still reported)."""
         self.runtime.auto_pause = False
+        self.async_write_ha_state()
+
+    def _state_snapshot(self) -> tuple[Any, ...]:
+        """Return availability and the setting."""
+        return (self.available, self.is_on)
+
+
+class SmartPlayCameraSwitch(SmartPlayEntity, SwitchEntity):
+    """Camera on/off: off releases the camera, e.g. for a video call (privacy).
+
+    Off stops the reader of a local camera, or tells the desk agent to close the
+    webcam; occupancy is unavailable meanwhile. Kept across restarts (options).
+    """
+
+    _attr_translation_key = "camera"
+
+    def __init__(self, runtime: SmartPlayRuntime) -> None:
+        """Create the switch."""
+        super().__init__(runtime, "camera")
+
+    @property
+    def available(self) -> bool:
+        """The switch works whether the camera streams or not."""
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether the camera is in use."""
+        return self.runtime.camera_enabled
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Open the camera again."""
+        await self.runtime.async_set_camera_enabled(True)
+        self.async_write_ha_state()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Release the camera; occupancy becomes unavailable."""
+        await self.runtime.async_set_camera_enabled(False)
         self.async_write_ha_state()
 
     def _state_snapshot(self) -> tuple[Any, ...]:

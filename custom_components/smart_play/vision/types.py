@@ -24,6 +24,7 @@ class SourceStatus(StrEnum):
     STREAMING = "streaming"
     FAILED = "failed"
     STOPPED = "stopped"
+    OFFLINE = "offline"  # a desk agent stopped reporting (Home Assistant side only)
 
 
 @dataclass(frozen=True, slots=True)
