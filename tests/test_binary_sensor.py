@@ -100,7 +100,7 @@ async def test_device_and_unique_id_stable_across_reload(
         e.entity_id: (e.unique_id, e.device_id)
         for e in er.async_entries_for_config_entry(registry, entry.entry_id)
     }
-    assert len(before) == 8  # 1 binary sensor, 1 switch, 2 numbers, 3 sensors, 1 camera
+    assert len(before) == 9  # 1 binary sensor, 2 switches, 2 numbers, 3 sensors, 1 camera
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert len(devices) == 1
     assert (DOMAIN, entry.entry_id) in devices[0].identifiers
