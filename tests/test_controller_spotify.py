@@ -142,7 +142,8 @@ async def test_nothing_playing_nothing_paused_nothing_resumed(
         (lambda fake: fake.user_transfer("dev-phone", play=False), "device_changed"),
         (lambda fake: fake.user_resume(), "resumed_by_user"),
         (lambda fake: fake.user_seek(10_000), "position_changed"),
-        (lambda fake: fake.go_inactive(), "nothing_active"),
+        # Switched off: not even listed any more (an idle device would be started again).
+        (lambda fake: fake.remove_device("dev-desktop"), "device_gone"),
     ],
 )
 async def test_user_took_over_while_away_is_not_resumed(
@@ -165,7 +166,8 @@ async def test_user_took_over_while_away_is_not_resumed(
 
     # Looked (twice when it looks like Spotify lagging behind the pause), did not touch.
     reads = 2 if reason == "resumed_by_user" else 1
-    assert _calls(fake_spotify) == [("GET", "/v1/me/player")] * reads
+    listed = [("GET", "/v1/me/player/devices")] if reason == "device_gone" else []
+    assert _calls(fake_spotify) == [("GET", "/v1/me/player")] * reads + listed
     after = fake_spotify.state()
     if before is None:
         assert after is None

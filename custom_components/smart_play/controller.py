@@ -7,6 +7,8 @@ Rules (what a user notices), each one named function below:
   with nobody seen before pauses nothing. Only when auto pause is on and something plays.
 * :func:`playing_here` — the scope rule: only the Spotify devices chosen for this camera
   are paused; music elsewhere plays on (``smart_play_pause_skipped`` says why).
+* :func:`session_dropped` — a paused device that went idle (dropped its session but is
+  still listed) is started again with the remembered item and position.
 * :func:`contradicts_own_command` — Spotify shows our own pause/resume only a moment
   later; a read that contradicts a command we sent seconds ago is read once more.
 * What was paused is remembered in a :class:`~homeassistant.helpers.storage.Store`, so a
@@ -123,6 +125,20 @@ def playing_here(scope: DeviceScope | None, playback: Playback) -> bool:
     )
 
 
+def session_dropped(memo: PauseMemo, playback: Playback | None) -> bool:
+    """Return True when the paused device may have dropped its session (idle).
+
+    What a user notices: after a long pause the music still resumes. Many Spotify
+    Connect clients drop a paused session after a while; ``GET /me/player`` then
+    answers nothing (204) although the device is still listed. If the remembered device
+    is listed, Smart Play starts the remembered item again there, at the remembered
+    position. Whenever the player shows anything (playing or paused, on any device),
+    this is not used: the usual checks decide, so music the user started or moved
+    meanwhile is never overridden.
+    """
+    return playback is None and memo.device_id is not None
+
+
 def contradicts_own_command(
     playback: Playback | None, command: OwnCommand | None, now: float
 ) -> bool:
@@ -158,6 +174,7 @@ class SkipReason(StrEnum):
     UNAVAILABLE = "player_unavailable"  # 5xx / timeouts after retries
     ERROR = "error"
     EXPIRED = "expired"  # paused too long ago
+    DEVICE_RESTRICTED = "device_restricted"  # Spotify lets nobody control the device
 
 
 _SKIP_MESSAGES: Final[dict[SkipReason, str]] = {
@@ -173,6 +190,7 @@ _SKIP_MESSAGES: Final[dict[SkipReason, str]] = {
     SkipReason.UNAVAILABLE: "the player did not answer",
     SkipReason.ERROR: "the player refused",
     SkipReason.EXPIRED: "it was paused more than 4 hours ago",
+    SkipReason.DEVICE_RESTRICTED: "Spotify lets nobody control that device remotely",
 }
 
 
@@ -345,7 +363,8 @@ class PlaybackController:
                     self._async_pause_skipped(PauseSkip.NOT_HERE, playback)
                     return
                 if playback.device_restricted:
-                    self._async_restricted(playback, "pause")
+                    self._async_restricted(playback.device_id, playback.device_name, "pause")
+                    self._async_pause_skipped(PauseSkip.RESTRICTED, playback)
                     return
                 if generation != self._generation:
                     _LOGGER.debug("Back before the pause was sent: nothing paused")
@@ -390,6 +409,10 @@ class PlaybackController:
                 if generation != self._generation:
                     _LOGGER.debug("Gone again before the resume was sent: still paused")
                     return
+                if session_dropped(memo, playback):
+                    if not await self._async_resume_idle(memo, playback, generation):
+                        return
+                    break
                 if reason := self._why_not_resume(memo, playback):
                     await self._async_skip(reason, memo, playback)
                     return
@@ -415,6 +438,31 @@ class PlaybackController:
         _LOGGER.info("Room occupied: resumed %s", self._describe(memo))
         self._async_record("resumed", memo)
         self.hass.bus.async_fire(EVENT_RESUMED, self._event_data(memo))
+
+    async def _async_resume_idle(
+        self, memo: PauseMemo, playback: Playback | None, generation: int
+    ) -> bool:
+        """Start ``memo`` again on its device if still listed (see :func:`session_dropped`).
+
+        Costs one ``GET /me/player/devices`` and one ``PUT /me/player/play``. Returns True
+        when it was started; otherwise the skip was reported (or the user left again).
+        """
+        devices = await self.target.async_get_devices()
+        device = next((d for d in devices or () if d.get("id") == memo.device_id), None)
+        if device is None:
+            reason = SkipReason.NOTHING_ACTIVE if devices is None else SkipReason.DEVICE_GONE
+            await self._async_skip(reason, memo, playback)
+            return False
+        if device.get("is_restricted"):
+            self._async_restricted(memo.device_id, memo.device_name, "resume")
+            await self._async_skip(SkipReason.DEVICE_RESTRICTED, memo, playback)
+            return False
+        if generation != self._generation:
+            _LOGGER.debug("Gone again before the resume was sent: still paused")
+            return False
+        _LOGGER.debug("%s dropped its Spotify session: starting it again", memo.device_name)
+        await self.target.async_resume_idle(memo)
+        return True
 
     async def _async_read_playback(self) -> Playback | None:
         """Read the playback, once more when it contradicts our own fresh command.
@@ -489,9 +537,9 @@ class PlaybackController:
         )
 
     @callback
-    def _async_restricted(self, playback: Playback, action: str) -> None:
+    def _async_restricted(self, device_id: str | None, name: str | None, action: str) -> None:
         """Report a restricted device: one log line and a repair issue; nothing is sent."""
-        device = playback.device_name or "the device"
+        device = name or device_id or "the device"
         if device not in self._restricted_warned:
             self._restricted_warned.add(device)
             _LOGGER.warning(
@@ -509,8 +557,6 @@ class PlaybackController:
             translation_key=ISSUE_DEVICE_RESTRICTED,
             translation_placeholders={"device": device},
         )
-        if action == "pause":
-            self._async_pause_skipped(PauseSkip.RESTRICTED, playback)
 
     @callback
     def _async_clear_restricted(self) -> None:

@@ -195,6 +195,14 @@ class PlaybackTarget(ABC):
         """Return the last pause/resume this target sent, if it keeps track."""
         return None
 
+    async def async_get_devices(self) -> list[dict[str, Any]] | None:
+        """Return the devices the player account lists (None: the target has no such list)."""
+        return None
+
+    async def async_resume_idle(self, memo: PauseMemo) -> None:
+        """Start ``memo`` again on its device, which dropped its session (Spotify)."""
+        raise PlayerError("not supported")
+
     # Optional remote-control commands (gestures, personal playlists). Targets that
     # cannot do one raise PlayerError("not supported").
 

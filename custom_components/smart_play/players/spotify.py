@@ -4,7 +4,10 @@ Request budget: reading the state is one ``GET /me/player``; a pause is ``PUT
 /me/player/pause`` plus one ``GET`` to read back the exact paused position; a resume is a
 single ``PUT /me/player/play``. The controller adds the one ``GET`` it needs to decide, so a
 leave costs at most 3 requests and a return 2 (3 when Spotify answers "Restriction
-violated" and the state is re-checked). Nothing is polled.
+violated" and the state is re-checked). A resume through a device that dropped its
+session costs 3 (``GET /me/player``, ``GET /me/player/devices``, ``PUT /me/player/play``
+with context, offset and position). A read that contradicts our own command of the last
+3 s adds one ``GET``. Nothing is polled.
 
 Every spotipy call runs in the executor. spotipy/urllib3 retries are disabled: this module
 owns retries so that a 429's ``Retry-After`` is honoured (never a request before it passes)
@@ -580,6 +583,40 @@ class SpotifyTarget(PlaybackTarget):
             raise PlayerError("Spotify refused to resume (restriction violated)") from None
         self.account.recent = OwnCommand("play", device_id, memo.item_uri, time.monotonic())
         return None
+
+    async def async_resume_idle(self, memo: PauseMemo) -> None:
+        """Start the remembered item again on a device that dropped its session.
+
+        ``PUT /me/player/play?device_id=`` with the remembered context, the item as
+        ``offset`` and ``position_ms`` (a lone track or episode, or an artist context,
+        which takes no offset, is started as ``uris``). The queue is rebuilt from the
+        context: the next tracks are the context's, not a queue the user built by hand.
+        """
+        device_id = memo.device_id
+        context = memo.context_uri
+        position = max(0, memo.position_ms or 0)
+        if context and not context.startswith("spotify:artist:") and memo.item_uri:
+            offset: dict[str, Any] | None = {"uri": memo.item_uri}
+            uris = None
+        else:
+            context, offset = None, None
+            uris = [memo.item_uri] if memo.item_uri else None
+        try:
+            await self._async_call(
+                "PUT /me/player/play",
+                lambda sp: sp.start_playback(
+                    device_id=device_id,
+                    context_uri=context,
+                    uris=uris,
+                    offset=offset,
+                    position_ms=position,
+                ),
+            )
+        except NoActiveDevice as err:
+            raise DeviceGone(str(err)) from err
+        except _RestrictionViolated:
+            raise PlayerError("Spotify refused to start the device again") from None
+        self.account.recent = OwnCommand("play", device_id, memo.item_uri, time.monotonic())
 
     async def async_close(self) -> None:
         """Stop using the account; its client is closed when no entry uses it any more."""
