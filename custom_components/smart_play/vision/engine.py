@@ -81,6 +81,7 @@ HEADING = 1.0  # cells the motion must have moved towards a border to count as l
 ENTRY_WINDOW = 0.6  # s: an entry into an empty room needs change in two frames this close
 REF_TAU = 0.95  # s: time constant of the empty-room reference while EMPTY and calm
 STARTUP_TAU = 0.45  # s: same for the provisional start-up reference
+QUIET_TRUST = 4.0  # s of start-up without any evidence after which an arrival trusts the reference
 NEAR = 2  # cells: small motion this close to the person's place is the person (hands)
 
 Zone = tuple[float, float, float, float]  # x, y, w, h as shares (0..1) of the picture
@@ -158,6 +159,17 @@ def _blend(dt: float, tau: float) -> float:
     return 1.0 - math.exp(-max(0.0, dt) / tau)
 
 
+def _area(grid: np.ndarray | None, blob: Blob) -> np.ndarray | None:
+    """Copy of the cells of ``grid`` under ``blob``."""
+    return None if grid is None else grid[blob.y0 : blob.y1, blob.x0 : blob.x1].copy()
+
+
+def _put_area(grid: np.ndarray | None, blob: Blob, values: np.ndarray) -> None:
+    """Write ``values`` back under ``blob``."""
+    if grid is not None:
+        grid[blob.y0 : blob.y1, blob.x0 : blob.x1] = values
+
+
 def _near(blob: Blob, area: Blob, grow: int) -> bool:
     """Whether ``blob`` overlaps ``area`` grown by ``grow`` cells."""
     return (
@@ -218,6 +230,10 @@ class OccupancyEngine:
         self._first_motion: np.ndarray | None = None
         self._ref_t0 = 0.0
         self._still_box: Blob | None = None  # foreground where the person last stood still
+        self._still_moved = False  # motion started at the still box since it was set
+        self._doubt: Blob | None = None  # place of a "still person" dropped by the still timeout
+        self._still_timed_out = False
+        self._prev_cells: np.ndarray | None = None  # cell means of the previous frame
         self._last_alive: float | None = None  # stream time of the last motion/micro-motion
         self._prev_small: np.ndarray | None = None  # previous normalised small frame
         self._entry_since: float | None = None  # first frame of a possible entry (while EMPTY)
@@ -459,7 +475,10 @@ class OccupancyEngine:
         blobs = self._person_motion(t, motion.blobs, state, grid_h)
         if blobs and confirmed:
             union = bounding(blobs)
+            if state is not Occupancy.OCCUPIED:
+                self._trust_quiet_reference(t, state)
             self._track.moved(t, union)
+            self._walked_away(union)
             presence, reason, person = True, "motion", union
 
         self._micro.push(t, cells)
@@ -492,7 +511,16 @@ class OccupancyEngine:
             transition, countdown = self._sm.step(t, presence, reason, empty_reason)
         new_state = self._sm.state
 
-        self._learn(new_state, transition, motion.global_change, bool(motion.blobs), cells)
+        self._still_timed_out = stale_reason is not None
+        self._learn(
+            before=state,
+            state=new_state,
+            transition=transition,
+            global_change=motion.global_change,
+            moving=bool(motion.blobs),
+            cells=cells,
+        )
+        self._prev_cells = cells
 
         if person_box is None and person is not None:
             person_box = blob_to_box(person, scale, width, height)
@@ -565,6 +593,42 @@ class OccupancyEngine:
                 kept.extend(elsewhere)
         return kept
 
+    def _trust_quiet_reference(self, t: float, state: Occupancy) -> None:
+        """Take the provisional reference for the empty room when someone walks in.
+
+        While nothing moves at start-up (or in an EMPTY room that was never
+        seen empty for sure) the provisional reference is kept current. Motion
+        (or micro-motion) that comes after at least QUIET_TRUST s without any
+        evidence is a person arriving: the picture just before them is the room without
+        them, so from now on a still person is whatever stands out against it
+        where they were seen moving, and leaving works anywhere in the picture.
+        """
+        ref = self._reference
+        if ref.trusted or ref.cells is None or self._track.region is not None:
+            return
+        since = self._sm.unknown_since
+        if state is Occupancy.EMPTY or (since is not None and t - since >= QUIET_TRUST):
+            ref.trusted = True
+
+    def _walked_away(self, union: Blob) -> None:
+        """Forget where the person stood still once they walked away from there.
+
+        Motion that starts at the still person's place and moves on (the last
+        PersonTrack.WINDOW s of motion no longer touch the place) is that
+        person getting up: the place no longer holds anyone (what they leave
+        behind, a moved chair, is a scene change, not a person). Motion that
+        never touched the place (someone else walking in) does not forget it.
+        """
+        still = self._still_box
+        if still is None:
+            return
+        region = self._track.region
+        if _near(union, still, 1):
+            self._still_moved = True
+        elif self._still_moved and region is not None and not _near(region, still, 1):
+            self._still_box = None
+            self._still_moved = False
+
     def _entry_confirmed(self, t: float, before: np.ndarray | None, now: np.ndarray) -> bool:
         """Tell whether motion in an empty room is someone coming in.
 
@@ -619,6 +683,7 @@ class OccupancyEngine:
                         break
                 if fg_box is not None:
                     self._still_box = fg_box
+                    self._still_moved = False
             if fg is not None and self._reference.trusted:
                 # The empty room is known: foreground where the person was decides.
                 if in_fg:
@@ -645,6 +710,7 @@ class OccupancyEngine:
         )
         if micro_blobs:
             union = bounding(micro_blobs)
+            self._trust_quiet_reference(t, self._sm.state)
             track.region = union
             return True, "still person", union
         return False, "", None
@@ -692,24 +758,57 @@ class OccupancyEngine:
         cy = (box[1] + box[3] / 2) / max(height, 1)
         return any(x <= cx < x + w and y <= cy < y + h for x, y, w, h in self.config.exclude_zones)
 
+    def _calm_cells(self, cells: np.ndarray) -> np.ndarray | None:
+        """Cells that did not change since the previous frame (those may be learned)."""
+        prev = self._prev_cells
+        if prev is None or prev.shape != cells.shape:
+            return None
+        calm: np.ndarray = np.abs(cells - prev) < self._micro.threshold
+        return calm
+
     def _learn(
         self,
+        *,
+        before: Occupancy,
         state: Occupancy,
         transition: Transition | None,
         global_change: bool,
         moving: bool,
         cells: np.ndarray,
     ) -> None:
-        """Update the empty-room reference (only while EMPTY) and the track."""
+        """Update the empty-room reference and forget the track when the room empties.
+
+        The reference is learned only while EMPTY, and taken as the empty room
+        only after a certain EMPTY (someone was seen and then was gone for the
+        delay). An uncertain EMPTY never teaches it a person: after the start-up
+        wait the reference stays provisional (see :meth:`_trust_quiet_reference`);
+        after the still timeout the place of the dropped "still person" is not
+        learned (if it was a person after all, they match the old reference
+        when they leave, so one wrong EMPTY cannot hide the next leave).
+        """
         ref = self._reference
         if state is Occupancy.EMPTY:
-            if transition is not None or global_change or not ref.trusted:
-                ref.seed(cells, trusted=True)
+            if transition is not None:
+                if before is Occupancy.UNKNOWN and not ref.trusted:
+                    pass  # start-up: keep the provisional reference, still learning below
+                elif self._still_timed_out:
+                    self._doubt = self._still_box or self._track.region
+                else:
+                    ref.seed(cells, trusted=True)
+                    self._doubt = None
                 self._track.reset()
                 self._still_box = None
                 self._last_alive = None
+            elif global_change:
+                ref.seed(cells, trusted=ref.trusted)
             elif not moving:
-                ref.learn(cells, _blend(self._last_dt, REF_TAU))
+                trusted = ref.trusted
+                doubt = self._doubt
+                saved = _area(ref.cells, doubt) if doubt is not None else None
+                ref.learn(cells, _blend(self._last_dt, REF_TAU), self._calm_cells(cells))
+                if saved is not None and doubt is not None:
+                    _put_area(ref.cells, doubt, saved)
+                ref.trusted = trusted
         elif (
             state is Occupancy.UNKNOWN
             and not ref.trusted
@@ -717,5 +816,5 @@ class OccupancyEngine:
             and self._track.region is None
         ):
             # Start-up: keep the provisional picture current while nothing happens.
-            ref.learn(cells, _blend(self._last_dt, STARTUP_TAU))
+            ref.learn(cells, _blend(self._last_dt, STARTUP_TAU), self._calm_cells(cells))
             ref.trusted = False

@@ -177,7 +177,12 @@ class VisionPipeline:
                 if self._stop.is_set():
                     break
                 state = self.source.state
-                if state != last_state:
+                # Frames decoded before the source stopped are analysed before
+                # the stop is reported: the end of a file leaves UNKNOWN, not
+                # the verdict on its last frame.
+                if state != last_state and (
+                    frame is None or state.status is SourceStatus.STREAMING
+                ):
                     last_state = state
                     self._handle_source_state(state)
                 if frame is not None:

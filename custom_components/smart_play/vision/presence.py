@@ -81,12 +81,20 @@ class SceneReference:
         self.cells = cells.copy()
         self.trusted = trusted
 
-    def learn(self, cells: np.ndarray, alpha: float) -> None:
-        """Blend ``cells`` in (only call while the room is known to be empty)."""
+    def learn(self, cells: np.ndarray, alpha: float, calm: np.ndarray | None = None) -> None:
+        """Blend ``cells`` in (only call while the room is known to be empty).
+
+        ``calm``: only these cells are blended (the ones that did not change
+        since the previous frame: something moving too little to be seen as
+        motion is not learned half-way).
+        """
         if self.cells is None or self.cells.shape != cells.shape:
             self.seed(cells, trusted=True)
             return
-        self.cells += alpha * (cells - self.cells)
+        step = alpha * (cells - self.cells)
+        if calm is not None and calm.shape == step.shape:
+            step *= calm
+        self.cells += step
         self.trusted = True
 
     def foreground(self, cells: np.ndarray) -> tuple[np.ndarray | None, float]:
