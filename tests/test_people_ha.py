@@ -64,6 +64,7 @@ async def _menu(hass: HomeAssistant, entry_id: str, step: str) -> dict[str, Any]
     assert result["type"] is FlowResultType.MENU
     assert set(result["menu_options"]) == {
         "settings",
+        "zones",
         "gestures",
         "people",
         "add_person",

@@ -384,6 +384,10 @@ class SmartPlayOptionsFlow(OptionsFlow):
             step_id="init", menu_options=options_flow.menu(self.config_entry)
         )
 
+    async def async_step_zones(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Parts of the picture to ignore."""
+        return await options_flow.async_step_zones(self, user_input)
+
     async def async_step_gestures(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:

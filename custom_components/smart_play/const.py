@@ -27,6 +27,8 @@ OPT_DELAY: Final = "delay"
 OPT_SENSITIVITY: Final = "sensitivity"
 OPT_FPS: Final = "fps"
 OPT_CAMERA: Final = "camera_enabled"  # the Camera switch (default on)
+# Parts of the picture the engine ignores: [[x, y, w, h], ...] shares 0..1 (a TV, a window)
+CONF_EXCLUDE_ZONES: Final = "exclude_zones"
 
 DEFAULT_DELAY: Final = 2.0
 MIN_DELAY: Final = 0.5

@@ -102,6 +102,10 @@ class SmartPlayFeatures:
         """Return the engine the pipeline should run (engine + analyzers)."""
         return AnalyzingEngine(engine, [self.gestures, self.people.analyzer])
 
+    def add_overlay(self, overlay: Overlay) -> None:
+        """Draw ``overlay`` on the tracking view too (first, under the features' own)."""
+        self._overlays.insert(0, overlay)
+
     @property
     def renderer(self) -> Callable[..., bytes]:
         """Pipeline renderer: the usual annotations plus the features' overlays."""

@@ -25,12 +25,13 @@ import numpy as np
 import voluptuous as vol
 
 from .agent_link import agent_placeholders, is_agent_entry
-from .const import CONF_TARGET_TYPE, DOMAIN, TARGET_SPOTIFY
+from .const import CONF_EXCLUDE_ZONES, CONF_TARGET_TYPE, DOMAIN, TARGET_SPOTIFY
 from .device_scope import async_listed_devices, devices_schema, scope_from_input
 from .features import DEFAULT_GESTURE_ZONE, OPT_GESTURE_MIRROR, OPT_GESTURE_ZONE, OPT_GESTURES
 from .people import MIN_SAMPLES, OPT_PEOPLE, OPT_PERSON_PLAYLIST, PEOPLE_FOLDER, PeopleManager
 from .players.base import DeviceScope
 from .repairs import choose_devices_issue_id
+from .vision.engine import clean_zones
 from .vision.faces import face_support
 from .vision.gestures import format_zone, parse_zone
 from .vision.optional import OPENCV_REQUIREMENT, forget_opencv
@@ -40,11 +41,13 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-MENU: Final = ["settings", "gestures", "people", "add_person", "remove_person"]
+MENU: Final = ["settings", "zones", "gestures", "people", "add_person", "remove_person"]
 #: Spotify entries also choose their devices.
 SPOTIFY_MENU: Final = ["devices"]
 # Steps that need the frames in Home Assistant: not offered for a desk agent's entry.
 FRAME_STEPS: Final = frozenset({"gestures", "people", "add_person", "remove_person"})
+MAX_EXCLUDE_ZONES: Final = 8
+MIN_EXCLUDE_SIDE: Final = 0.02  # a zone thinner than 2 % of the picture is a typo
 CONF_NAME: Final = "name"
 CONF_MEDIA_ID: Final = "media_id"
 CONF_SAMPLES_FROM: Final = "samples_from"
@@ -143,6 +146,63 @@ async def async_step_gestures(
             }
         ),
         errors=errors,
+    )
+
+
+def parse_exclude_zones(entries: object) -> list[list[float]]:
+    """Zones to ignore from the form, stored as ``[x, y, w, h]`` shares of the picture.
+
+    Each entry is written like the gesture zone: left, top, right, bottom as
+    shares 0..1 (the same parser). Blank entries are skipped; raises
+    ValueError/TypeError on anything else that is not a valid rectangle.
+    """
+    if isinstance(entries, str):
+        entries = entries.splitlines()
+    if not isinstance(entries, (list, tuple)):
+        raise TypeError("zones must be a list of rectangles")
+    texts = [str(entry).strip() for entry in entries if str(entry).strip()]
+    if len(texts) > MAX_EXCLUDE_ZONES:
+        raise ValueError(f"at most {MAX_EXCLUDE_ZONES} zones")
+    zones = []
+    for text in texts:
+        x0, y0, x1, y1 = parse_zone(text, min_side=MIN_EXCLUDE_SIDE)
+        zones.append([round(x0, 4), round(y0, 4), round(x1 - x0, 4), round(y1 - y0, 4)])
+    return zones
+
+
+def format_exclude_zones(zones: object) -> list[str]:
+    """Show stored zones as the form takes them (left, top, right, bottom)."""
+    return [
+        format_zone((x, y, round(x + w, 4), round(y + h, 4))) for x, y, w, h in clean_zones(zones)
+    ]
+
+
+async def async_step_zones(
+    flow: OptionsFlow, user_input: dict[str, Any] | None
+) -> ConfigFlowResult:
+    """Parts of the picture to ignore (a TV, a window, an aquarium, a pet bed)."""
+    errors: dict[str, str] = {}
+    if user_input is not None:
+        try:
+            zones = parse_exclude_zones(user_input.get(CONF_EXCLUDE_ZONES, []))
+        except (TypeError, ValueError):
+            errors[CONF_EXCLUDE_ZONES] = "invalid_exclude_zone"
+        else:
+            return save_options(flow, {CONF_EXCLUDE_ZONES: zones})
+        shown = list(user_input.get(CONF_EXCLUDE_ZONES, []))
+    else:
+        shown = format_exclude_zones(flow.config_entry.options.get(CONF_EXCLUDE_ZONES, []))
+    return flow.async_show_form(
+        step_id="zones",
+        data_schema=vol.Schema(
+            {
+                vol.Optional(CONF_EXCLUDE_ZONES, default=shown): selector.TextSelector(
+                    selector.TextSelectorConfig(multiple=True)
+                )
+            }
+        ),
+        errors=errors,
+        description_placeholders={"max": str(MAX_EXCLUDE_ZONES)},
     )
 
 

@@ -25,6 +25,7 @@ from .agent_link import AgentLink, is_agent_entry
 from .camera_host import CameraHost, LocalCamera
 from .const import (
     CAMERA_FAILING_AFTER,
+    CONF_EXCLUDE_ZONES,
     CONF_LOOP,
     CONF_SOURCE,
     DEFAULT_DELAY,
@@ -42,8 +43,9 @@ from .const import (
 from .controller import PlaybackController
 from .features import SmartPlayFeatures
 from .source_resolver import camera_stream_resolver, is_camera_entity
-from .vision.engine import EngineConfig, OccupancyEngine
+from .vision.engine import EngineConfig, OccupancyEngine, clean_zones
 from .vision.pipeline import PipelineStats, VisionPipeline
+from .vision.render import ZoneOverlay
 from .vision.source import FrameSource, SourceSpec, redact_url
 from .vision.types import Occupancy, SourceState, SourceStatus, Transition
 
@@ -84,14 +86,18 @@ class SmartPlayRuntime:
         self._failing_unsub: CALLBACK_TYPE | None = None
         self._was_streaming = False
         self._stopped = False
+        zones = clean_zones(entry.options.get(CONF_EXCLUDE_ZONES, []))
         self.engine = OccupancyEngine(
             EngineConfig(
                 delay=float(entry.options.get(OPT_DELAY, DEFAULT_DELAY)),
                 sensitivity=int(entry.options.get(OPT_SENSITIVITY, DEFAULT_SENSITIVITY)),
+                exclude_zones=zones,
             )
         )
+        self.zone_overlay = ZoneOverlay(zones)  # the ignored zones on the tracking view
         # Optional camera features (gestures, people) run as analyzers next to the engine.
         self.features = SmartPlayFeatures(hass, entry, controller, self._threadsafe)
+        self.features.add_overlay(self.zone_overlay)
         self.pipeline: VisionPipeline | None = None  # None: a desk agent analyses the frames
         self.host: CameraHost
         if is_agent_entry(entry.data):
@@ -191,6 +197,9 @@ class SmartPlayRuntime:
             options = self.entry.options
         self.engine.set_delay(float(options.get(OPT_DELAY, DEFAULT_DELAY)))
         self.engine.set_sensitivity(int(options.get(OPT_SENSITIVITY, DEFAULT_SENSITIVITY)))
+        zones = clean_zones(options.get(CONF_EXCLUDE_ZONES, []))
+        self.engine.set_exclude_zones(zones)
+        self.zone_overlay.zones = zones
         self.features.async_apply_options(options)
         self._notify()
 
@@ -243,7 +252,7 @@ class SmartPlayRuntime:
             "delay": self.delay,
             "sensitivity": self.sensitivity,
             "fps": float(options.get(OPT_FPS, DEFAULT_FPS)),
-            "exclude_zones": list(options.get("exclude_zones") or []),
+            "exclude_zones": list(options.get(CONF_EXCLUDE_ZONES) or []),
         }
         return settings
 
@@ -280,6 +289,10 @@ class SmartPlayRuntime:
             "auto_pause": self.auto_pause,
             "delay": self.delay,
             "sensitivity": self.sensitivity,
+            "exclude_zones": [
+                dict(zip(("x", "y", "w", "h"), zone, strict=True))
+                for zone in self.engine.config.exclude_zones
+            ],
             "stats": None
             if stats is None
             else {

@@ -80,10 +80,11 @@ class GestureEvent:
     motion: str  # "swipe left" / "swipe right" / "swipe up" / "swipe down" / "hold"
 
 
-def parse_zone(value: object) -> Zone:
+def parse_zone(value: object, *, min_side: float = MIN_ZONE_SIDE) -> Zone:
     """Validate a zone given as four numbers (x0, y0, x1, y1 in 0..1).
 
-    Accepts a sequence or a comma separated string; raises ValueError.
+    Accepts a sequence or a comma separated string; raises ValueError. Each side
+    must be at least ``min_side`` of the picture.
     """
     if isinstance(value, str):
         parts: list[object] = [p for p in value.replace(";", ",").split(",") if p.strip()]
@@ -99,8 +100,8 @@ def parse_zone(value: object) -> Zone:
         raise ValueError("zone must be four numbers x0, y0, x1, y1") from err
     if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
         raise ValueError("zone must satisfy 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1")
-    if x1 - x0 < MIN_ZONE_SIDE or y1 - y0 < MIN_ZONE_SIDE:
-        raise ValueError(f"zone sides must be at least {MIN_ZONE_SIDE:g} of the picture")
+    if x1 - x0 < min_side or y1 - y0 < min_side:
+        raise ValueError(f"zone sides must be at least {min_side:g} of the picture")
     return (x0, y0, x1, y1)
 
 

@@ -7,6 +7,7 @@ font so no OpenCV is needed (Home Assistant OS has no OpenCV wheels).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import cache
 
@@ -17,6 +18,7 @@ from .optional import opencv
 from .types import Box, FrameResult, Occupancy
 
 MOTION_COLOUR = (255, 196, 0)  # amber
+IGNORED_COLOUR = (190, 120, 255)  # violet hatching of the exclusion zones
 PERSON_COLOUR = (0, 220, 90)  # green
 BAR_COLOUR = (20, 20, 20)
 TEXT_COLOUR = (240, 240, 240)
@@ -178,6 +180,50 @@ def annotate(image: np.ndarray, result: FrameResult, *, delay: float) -> np.ndar
     if mx > x + 4 * scale:
         draw_text(out, motion, mx, y, TEXT_COLOUR, scale=scale)
     return out
+
+
+def draw_zones(image: np.ndarray, zones: Sequence[tuple[float, float, float, float]]) -> None:
+    """Hatch and outline each exclusion zone (x, y, w, h shares) in place, labelled "ignored".
+
+    What the user sees: the parts of the picture the occupancy engine does not
+    look at (a TV, a window, a pet bed) are covered by violet diagonal stripes.
+    """
+    height, width = image.shape[:2]
+    thickness = max(1, round(min(width, height) / 240))
+    scale = max(1, min(width, height) // 240)
+    step = 8 * thickness
+    for zx, zy, zw, zh in zones:
+        x0, y0 = round(zx * width), round(zy * height)
+        x1, y1 = min(width, round((zx + zw) * width)), min(height, round((zy + zh) * height))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        ys, xs = np.ogrid[y0:y1, x0:x1]
+        stripes = (xs + ys) % step < 2 * thickness
+        region = image[y0:y1, x0:x1]
+        region[stripes] = (region[stripes] // 2 + np.array(IGNORED_COLOUR, np.uint8) // 2).astype(
+            np.uint8
+        )
+        draw_box(image, (x0, y0, x1 - x0, y1 - y0), IGNORED_COLOUR, thickness)
+        label_w = text_mask("ignored", scale).shape[1]
+        if label_w + 4 * scale <= x1 - x0 and GLYPH_H * scale + 4 * scale <= y1 - y0:
+            tx, ty = x0 + 2 * scale + thickness, y0 + 2 * scale + thickness
+            image[ty - scale : ty + GLYPH_H * scale + scale, tx - scale : tx + label_w + scale] = (
+                BAR_COLOUR
+            )
+            draw_text(image, "ignored", tx, ty, IGNORED_COLOUR, scale=scale)
+
+
+class ZoneOverlay:
+    """Tracking-view overlay of the exclusion zones (``zones`` may be replaced live)."""
+
+    def __init__(self, zones: Sequence[tuple[float, float, float, float]] = ()) -> None:
+        """Draw ``zones`` (x, y, w, h shares of the picture)."""
+        self.zones = tuple(zones)
+
+    def draw(self, image: np.ndarray, result: FrameResult | None) -> None:
+        """Draw the zones in place on the annotated frame."""
+        if self.zones:
+            draw_zones(image, self.zones)
 
 
 def encode_jpeg(image: np.ndarray, quality: int = 80, *, use_opencv: bool | None = None) -> bytes:
