@@ -138,7 +138,8 @@ async def test_options_show_the_agent_command_again(hass: HomeAssistant) -> None
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     # Gestures and people need the frames in Home Assistant: not offered here.
-    assert result["menu_options"] == ["settings", "agent"]
+    # Zones to ignore are: the agent's engine gets them with its settings.
+    assert result["menu_options"] == ["settings", "zones", "agent"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "agent"}
     )
