@@ -308,9 +308,13 @@ async def async_step_add_person(
 async def async_step_capture(flow: OptionsFlow, state: dict[str, Any]) -> ConfigFlowResult:
     """Take face samples from the live camera while showing progress."""
     runtime = _runtime(flow)
-    if runtime is None:
-        return flow.async_abort(reason="not_running")
     task: asyncio.Task[list[np.ndarray]] | None = state.get("task")
+    if runtime is None:
+        # Unloaded during the capture: a progress step may only end in "progress done";
+        # capture_done then says that Smart Play is not running.
+        if task is not None:
+            task.cancel()
+        return flow.async_show_progress_done(next_step_id="capture_done")
     if task is None:
         task = flow.hass.async_create_task(runtime.features.people.async_capture())
         state["task"] = task

@@ -1,0 +1,98 @@
+"""Options flow, people steps: what the user sees when the entry or camera is not there."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+
+from custom_components.smart_play.people import OPT_PEOPLE
+from custom_components.smart_play.vision.faces import face_support
+from custom_components.smart_play.vision.types import SourceStatus
+
+from .helpers_entities import async_setup, fake_pipelines, make_entry
+
+needs_opencv = pytest.mark.skipif(face_support() is not None, reason="OpenCV not installed")
+
+
+async def _step(hass: HomeAssistant, entry_id: str, step: str) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry_id)
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+@needs_opencv
+async def test_people_steps_of_an_entry_that_is_not_running(hass: HomeAssistant) -> None:
+    """An entry that is not set up (camera missing at start): a clear abort, nothing stored."""
+    entry = make_entry(hass, options={OPT_PEOPLE: True})
+    for step in ("add_person", "remove_person"):
+        result = await _step(hass, entry.entry_id, step)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "not_running"
+    assert entry.options == {OPT_PEOPLE: True}
+
+
+@needs_opencv
+async def test_capture_needs_a_streaming_camera(hass: HomeAssistant) -> None:
+    with fake_pipelines() as pipelines:
+        entry = make_entry(hass, options={OPT_PEOPLE: True})
+        await async_setup(hass, entry)
+        pipelines[-1].source_state(SourceStatus.FAILED, "gone")
+        await hass.async_block_till_done()
+        result = await _step(hass, entry.entry_id, "add_person")
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"name": "Alice", "samples_from": "camera"}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "camera_unavailable"}
+        assert entry.runtime_data.features.people.people == {}
+
+
+@needs_opencv
+async def test_capture_without_a_face_stores_nothing(hass: HomeAssistant) -> None:
+    """Nobody looks at the camera during the capture: 'no face', no person."""
+    with fake_pipelines() as pipelines:
+        entry = make_entry(hass, options={OPT_PEOPLE: True})
+        await async_setup(hass, entry)
+        pipelines[-1].source_state(SourceStatus.STREAMING)
+        await hass.async_block_till_done()
+        people = entry.runtime_data.features.people
+        # The capture window, shortened from 20 s; no frame arrives meanwhile.
+        people.async_capture = partial(people.async_capture, max_seconds=0.2)
+        result = await _step(hass, entry.entry_id, "add_person")
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"name": "Alice", "samples_from": "camera"}
+        )
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        await hass.async_block_till_done()
+        result = await hass.config_entries.options.async_configure(result["flow_id"])
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "no_face"
+        assert people.people == {}
+
+
+@needs_opencv
+async def test_capture_of_an_entry_unloaded_meanwhile(hass: HomeAssistant) -> None:
+    """The entry is unloaded while the capture runs: the flow ends, nothing is stored."""
+    with fake_pipelines() as pipelines:
+        entry = make_entry(hass, options={OPT_PEOPLE: True})
+        await async_setup(hass, entry)
+        pipelines[-1].source_state(SourceStatus.STREAMING)
+        await hass.async_block_till_done()
+        people = entry.runtime_data.features.people
+        result = await _step(hass, entry.entry_id, "add_person")
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"name": "Alice", "samples_from": "camera"}
+        )
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(result["flow_id"])
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "not_running"
+        assert people.people == {}
+        await hass.async_block_till_done()
