@@ -219,8 +219,9 @@ class Reporter:
         if not isinstance(answer, dict) or answer.get("v") != 1:
             # Home Assistant answers unknown webhooks with an empty 200.
             raise Rejected(
-                f"Home Assistant at {self.url} does not know this key: copy the command again "
-                "from Settings > Devices & services > Smart Play > Configure > Desk agent command"
+                f"Home Assistant at {self.url} does not know this key (still starting? "
+                "otherwise copy the command again from Settings > Devices & services > "
+                "Smart Play > Configure > Desk agent command); retrying"
             )
         return answer
 
