@@ -33,7 +33,11 @@ PLAYER = "media_player.desk_speaker"
 
 @pytest.fixture
 def no_setup() -> Generator[AsyncMock]:
-    with patch("custom_components.smart_play.async_setup_entry", return_value=True) as mock:
+    """Creating or reloading an entry must not start anything in these tests."""
+    with (
+        patch("custom_components.smart_play.async_setup_entry", return_value=True) as mock,
+        patch("custom_components.smart_play.async_unload_entry", return_value=True),
+    ):
         yield mock
 
 
