@@ -7,6 +7,7 @@ from collections.abc import Callable
 import contextlib
 import os
 import threading
+from unittest.mock import patch
 
 from homeassistant.components.camera import async_get_image
 from homeassistant.config_entries import ConfigEntryState
@@ -190,3 +191,21 @@ async def test_every_entity_is_named_and_has_an_icon(hass: HomeAssistant) -> Non
     for status in hass.states.get("sensor.desk_camera_status").attributes["options"]:
         assert f"component.{DOMAIN}.entity.sensor.camera_status.state.{status}" in translations
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_failed_setup_leaves_no_thread_running(hass: HomeAssistant) -> None:
+    """The camera threads start before the platforms; if forwarding fails they stop again."""
+    entry = make_entry(hass)
+    started: list[int] = []
+
+    async def _forward_fails(*_args: object) -> None:
+        started.append(len(_smart_play_threads()))
+        raise RuntimeError("platform setup failed")
+
+    with patch.object(hass.config_entries, "async_forward_entry_setups", _forward_fails):
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert started and started[0] > 0  # the pipeline was running when forwarding failed
+    assert _smart_play_threads() == []
+    assert not any(str(clip()) in fd for fd in _open_fds())

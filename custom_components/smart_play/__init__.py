@@ -74,9 +74,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartPlayConfigEntry) ->
         scope=(lambda: DeviceScope.from_options(entry.options)) if spotify else None,
     )
     runtime = SmartPlayRuntime(hass, entry, url, controller)
-    await runtime.async_start()
-    entry.runtime_data = runtime
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    try:
+        await runtime.async_start()
+        entry.runtime_data = runtime
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except BaseException:
+        # Whatever already started (camera threads, timers, the Spotify client) stops:
+        # a failed setup leaves nothing running behind.
+        await runtime.async_stop()
+        raise
     return True
 
 
@@ -93,9 +99,17 @@ async def _async_build_target(hass: HomeAssistant, entry: SmartPlayConfigEntry) 
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
-        raise ConfigEntryNotReady from err
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="spotify_unavailable",
+            translation_placeholders={"error": f"HTTP {err.status}"},
+        ) from err
     except aiohttp.ClientError as err:
-        raise ConfigEntryNotReady from err
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="spotify_unavailable",
+            translation_placeholders={"error": type(err).__name__},
+        ) from err
     # Entries of one Spotify account share one client (one quota, one back-off).
     user_id = entry.data.get(CONF_SPOTIFY_USER)
     account = async_acquire_account(hass, user_id) if user_id else None
