@@ -115,6 +115,22 @@ async def test_revoked_refresh_token_starts_reauth(
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 
 
+async def test_token_without_a_needed_scope_starts_reauth(
+    hass: HomeAssistant,
+    fake_spotify: FakeSpotify,
+    spotify_implementation: LocalOAuth2Implementation,
+) -> None:
+    """Like core's spotify: a sign-in without playback control asks to sign in again."""
+    token = fake_spotify.issue_token()
+    token["scope"] = "user-read-playback-state user-read-private"
+    entry = _entry(hass, spotify_implementation, token)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    assert not fake_spotify.api_requests()  # nothing was sent with that token
+
+
 async def test_missing_camera_is_retried_later(
     hass: HomeAssistant,
     fake_spotify: FakeSpotify,

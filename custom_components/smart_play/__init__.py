@@ -16,6 +16,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
 )
 
 from .agent_link import is_agent_entry
+from .application_credentials import missing_scopes
 from .const import (
     CONF_MEDIA_PLAYER,
     CONF_SOURCE,
@@ -110,6 +111,12 @@ async def _async_build_target(hass: HomeAssistant, entry: SmartPlayConfigEntry) 
             translation_key="spotify_unavailable",
             translation_placeholders={"error": type(err).__name__},
         ) from err
+    if missing := missing_scopes(session.token):
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="missing_scopes",
+            translation_placeholders={"scopes": ", ".join(sorted(missing))},
+        )
     # Entries of one Spotify account share one client (one quota, one back-off).
     user_id = entry.data.get(CONF_SPOTIFY_USER)
     account = async_acquire_account(hass, user_id) if user_id else None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from homeassistant.components.application_credentials import AuthorizationServer
 from homeassistant.core import HomeAssistant
@@ -20,6 +21,19 @@ SCOPES: Final[list[str]] = [
     "user-read-currently-playing",
     "user-read-private",
 ]
+
+
+def missing_scopes(token: Mapping[str, Any]) -> set[str]:
+    """Scopes Smart Play needs that the token was not granted (empty: all granted).
+
+    What the user notices: a sign-in that lacks a permission Smart Play needs (an old
+    token, or permissions narrowed at Spotify) asks to reauthenticate instead of failing
+    later on a refused command. A token that does not report its scopes is trusted.
+    """
+    granted = token.get("scope")
+    if not isinstance(granted, str):
+        return set()
+    return set(SCOPES) - set(granted.split())
 
 
 async def async_get_authorization_server(hass: HomeAssistant) -> AuthorizationServer:
