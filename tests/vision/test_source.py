@@ -159,18 +159,25 @@ def test_scrub_removes_path_tokens_quoted_in_messages() -> None:
 def test_iter_file_frames_caps_by_pts_and_skips_conversion(
     clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    conversions = 0
-    real = frames_mod.to_rgb
+    """Dropped frames are never touched; kept ones carry a grey view, RGB only on demand."""
+    looked_at = 0
+    real = frames_mod.luma_of
 
     def counting(frame):  # type: ignore[no-untyped-def]
-        nonlocal conversions
-        conversions += 1
+        nonlocal looked_at
+        looked_at += 1
         return real(frame)
 
-    monkeypatch.setattr(frames_mod, "to_rgb", counting)
+    monkeypatch.setattr(frames_mod, "luma_of", counting)
     frames = list(iter_file_frames(clip, fps_cap=10.0))
     assert len(frames) == 40
-    assert conversions == 40  # the 80 dropped frames were never converted
+    assert looked_at == 40  # the 80 dropped frames were never looked at
+    # No RGB picture was made for the analysis: the grey view is the decoder's plane.
+    assert not any(f.has_image for f in frames)
+    gray = frames[0].gray
+    assert gray.shape == (360, 640)
+    assert not gray.flags.owndata
+    assert gray.base is not None
     assert [round(f.pts, 3) for f in frames[:4]] == [0.0, 0.1, 0.2, 0.3]
     assert frames[-1].pts == pytest.approx(3.9, abs=0.01)
     assert [frame_index(f.image) for f in frames[:4]] == [0, 3, 6, 9]

@@ -424,7 +424,7 @@ class OccupancyEngine:
     def _process(self, frame: Frame) -> FrameResult:
         """Analyse one frame (see :meth:`process`)."""
         t = float(frame.pts)
-        image = frame.image
+        image = frame.gray  # luma view of the decoded frame (no RGB)
         reps_y = reps_x = 1
         if image.shape[0] < 2 * CELL or image.shape[1] < 2 * CELL:
             # Too small to analyse (broken stream?): enlarge, so it is still handled.
@@ -436,7 +436,7 @@ class OccupancyEngine:
         height, width = image.shape[:2]
         scale = float(factor * CELL)
 
-        gray = downscale_gray(image, factor)
+        gray = downscale_gray(image, factor, frame.black)
         grid_h, grid_w = gray.shape[0] // CELL, gray.shape[1] // CELL
         ignore = self._zones_for(
             grid_h, grid_w, gray.shape[1] * factor / width, gray.shape[0] * factor / height

@@ -200,15 +200,18 @@ class GestureDetector:
         """True while something is being followed in the zone."""
         return self._stroke is not None
 
-    def process(self, image: np.ndarray, t: float) -> GestureEvent | None:
-        """Analyse one RGB frame taken at stream time ``t``; returns a gesture or None."""
+    def process(self, image: np.ndarray, t: float, black: float = 0.0) -> GestureEvent | None:
+        """Analyse one grey (luma, black level ``black``) or RGB frame taken at stream time ``t``.
+
+        Returns a gesture or None.
+        """
         last = self._last_t
         if last is not None and t < last:
             self.reset()  # stream time jumped back (file loop / new session)
             last = None
         self._dt = 0.1 if last is None or t == last else min(1.0, t - last)
         self._last_t = t
-        small = self._small(image)
+        small = self._small(image, black)
         prev = self._prev
         self._prev = small
         ys, xs = self._slices
@@ -241,7 +244,7 @@ class GestureDetector:
         return event
 
     # -------------------------------------------------------------- internals
-    def _small(self, image: np.ndarray) -> np.ndarray:
+    def _small(self, image: np.ndarray, black: float = 0.0) -> np.ndarray:
         """Downscaled, normalised grey picture (about 160x90)."""
         height, width = image.shape[:2]
         if self._shape != (height, width):
@@ -249,7 +252,7 @@ class GestureDetector:
             self._prev = None
             self._ref = None
             self._stroke = None
-        small, _mean = normalise(downscale_gray(image, self._factor))
+        small, _mean = normalise(downscale_gray(image, self._factor, black))
         if self._shape != (height, width):
             self._shape = (height, width)
             h, w = small.shape
@@ -551,7 +554,7 @@ class GestureAnalyzer:
             self._pending_zone = None
             self.detector.set_zone(zone)
         started = time.perf_counter()
-        event = self.detector.process(frame.image, frame.pts)
+        event = self.detector.process(frame.gray, frame.pts, frame.black)
         self.cost_s = time.perf_counter() - started
         if event is not None:
             self._on_gesture(event)

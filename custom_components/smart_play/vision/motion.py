@@ -29,34 +29,40 @@ def downscale_factor(height: int, width: int) -> int:
     return int(max(1, min(factor, height // (2 * CELL), width // (2 * CELL))))
 
 
-def downscale_gray(image: np.ndarray, factor: int) -> np.ndarray:
-    """Downscale an RGB (or single-channel) uint8 image by ``factor`` to float32.
+def downscale_gray(image: np.ndarray, factor: int, black: float = 0.0) -> np.ndarray:
+    """Downscale a grey (or RGB) uint8 image by ``factor`` to float32.
 
-    Uses the green channel (most of the luma, and what camera sensors sample
-    most densely) and averages four taps per ``factor x factor`` block: at
-    offsets 1/4 and 3/4 of the block in both directions. That is a cheap,
-    anti-aliased approximation of an area average (~50 us for 640x360, about
-    35x faster than a full RGB area average). The result is cropped so both
-    sides are a multiple of :data:`CELL`.
+    ``image`` is normally :attr:`.types.Frame.gray`: the decoder's luma plane,
+    a strided view (no copy). An RGB array is read through its green channel
+    (most of the luma, and what camera sensors sample most densely). Four taps
+    per ``factor x factor`` block are averaged, at offsets 1/4 and 3/4 of the
+    block in both directions: a cheap, anti-aliased approximation of an area
+    average that reads 4 pixels per block of the full frame, nothing more.
+    ``black`` (16 for limited-range video) is subtracted, so that after
+    :func:`normalise` limited- and full-range pictures have the same contrast.
+    The result is cropped so both sides are a multiple of :data:`CELL`.
     """
     height, width = image.shape[:2]
     h = (height // factor) // CELL * CELL
     w = (width // factor) // CELL * CELL
     plane = image[:, :, 1] if image.ndim == 3 else image
     if factor == 1:
-        return plane[:h, :w].astype(np.float32)
-    offsets = (factor // 4, (3 * factor) // 4) if factor >= 4 else (0, factor - 1)
-    acc: np.ndarray | None = None
-    for oy in offsets:
-        for ox in offsets:
-            tap = plane[oy::factor, ox::factor][:h, :w]
-            if acc is None:
-                acc = tap.astype(np.uint16)
-            else:
-                acc += tap
-    assert acc is not None
-    out = acc.astype(np.float32)
-    out *= 0.25
+        out = plane[:h, :w].astype(np.float32)
+    else:
+        offsets = (factor // 4, (3 * factor) // 4) if factor >= 4 else (0, factor - 1)
+        acc: np.ndarray | None = None
+        for oy in offsets:
+            for ox in offsets:
+                tap = plane[oy::factor, ox::factor][:h, :w]
+                if acc is None:
+                    acc = tap.astype(np.uint16)
+                else:
+                    acc += tap
+        assert acc is not None
+        out = acc.astype(np.float32)
+        out *= 0.25
+    if black:
+        out -= np.float32(black)
     return out
 
 

@@ -246,7 +246,7 @@ class FaceConfirmer:
         return self._last_run is None or t - self._last_run >= self.interval or t < self._last_run
 
     def detect(self, t: float, image: np.ndarray) -> list[Box]:
-        """Faces in the RGB ``image`` (full-frame pixel boxes)."""
+        """Faces in the grey (luma) or RGB ``image`` (full-frame pixel boxes)."""
         cv2 = self._cv2
         self._last_run = t
         height, width = image.shape[:2]
@@ -256,7 +256,7 @@ class FaceConfirmer:
             (max(1, int(width * scale)), max(1, int(height * scale))),
             interpolation=cv2.INTER_AREA,
         )
-        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
         side = max(20, int(min(gray.shape) * 0.12))
         found = self._cascade.detectMultiScale(
             gray, scaleFactor=1.15, minNeighbors=6, minSize=(side, side)
