@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
-from custom_components.smart_play.people import OPT_PEOPLE
+from custom_components.smart_play.people import OPT_PEOPLE, PEOPLE_FOLDER
 from custom_components.smart_play.vision.faces import face_support
 from custom_components.smart_play.vision.types import SourceStatus
 
@@ -96,3 +97,29 @@ async def test_capture_of_an_entry_unloaded_meanwhile(hass: HomeAssistant) -> No
         assert result["reason"] == "not_running"
         assert people.people == {}
         await hass.async_block_till_done()
+
+
+@needs_opencv
+async def test_a_name_never_reads_photos_outside_the_people_folder(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """``../x``, an absolute path or a slash in the name: refused, that folder is not read."""
+    hass.config.config_dir = str(tmp_path / "config")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "0.png").write_bytes(b"not read")
+    with fake_pipelines():
+        entry = make_entry(hass, options={OPT_PEOPLE: True})
+        await async_setup(hass, entry)
+        people = entry.runtime_data.features.people
+        result = await _step(hass, entry.entry_id, "add_person")
+        for name in ("../../outside", str(outside), "Bob/../../../outside", "a/b", "unknown"):
+            result = await hass.config_entries.options.async_configure(
+                result["flow_id"], {"name": name, "samples_from": "folder"}
+            )
+            assert result["errors"] == {"name": "invalid_name"}, name
+            with pytest.raises(ValueError):
+                people.folder(name)
+        # A plain name is a folder right under <config>/smart_play/people/.
+        assert people.folder("Bob O'Neil") == tmp_path / "config" / PEOPLE_FOLDER / "Bob O'Neil"
+        assert people.people == {}

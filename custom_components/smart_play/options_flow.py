@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import (
@@ -28,7 +27,14 @@ from .agent_link import agent_placeholders, is_agent_entry
 from .const import CONF_EXCLUDE_ZONES, CONF_TARGET_TYPE, DOMAIN, TARGET_SPOTIFY
 from .device_scope import async_listed_devices, devices_schema, scope_from_input
 from .features import DEFAULT_GESTURE_ZONE, OPT_GESTURE_MIRROR, OPT_GESTURE_ZONE, OPT_GESTURES
-from .people import MIN_SAMPLES, OPT_PEOPLE, OPT_PERSON_PLAYLIST, PEOPLE_FOLDER, PeopleManager
+from .people import (
+    MIN_SAMPLES,
+    OPT_PEOPLE,
+    OPT_PERSON_PLAYLIST,
+    PEOPLE_FOLDER,
+    PeopleManager,
+    valid_person_name,
+)
 from .players.base import DeviceScope
 from .repairs import choose_devices_issue_id
 from .vision.engine import clean_zones
@@ -53,7 +59,6 @@ CONF_MEDIA_ID: Final = "media_id"
 CONF_SAMPLES_FROM: Final = "samples_from"
 FROM_CAMERA: Final = "camera"
 FROM_FOLDER: Final = "folder"
-_NAME_RE = re.compile(r"^[\w][\w .'-]{0,39}$")
 
 
 def menu(entry: ConfigEntry[Any]) -> list[str]:
@@ -271,7 +276,7 @@ async def async_step_add_person(
     if user_input is not None:
         name = str(user_input[CONF_NAME]).strip()
         media_id = str(user_input.get(CONF_MEDIA_ID) or "").strip() or None
-        if not _NAME_RE.match(name) or name.lower() in ("none", "unknown"):
+        if not valid_person_name(name):
             errors[CONF_NAME] = "invalid_name"
         elif user_input[CONF_SAMPLES_FROM] == FROM_FOLDER:
             samples = await people.async_samples_from_folder(name)

@@ -13,6 +13,7 @@ import base64
 from collections.abc import Callable
 import logging
 from pathlib import Path
+import re
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -50,6 +51,24 @@ MIN_SAMPLES: Final = 3  # fewer faces than this: enrolment fails
 
 PERSON_NONE: Final = "none"  # nobody at the desk
 PERSON_UNKNOWN: Final = "unknown"  # someone not recognised
+
+
+_PERSON_NAME: Final = re.compile(r"\w[\w .'-]{0,39}")
+
+
+def valid_person_name(name: str) -> bool:
+    """Whether ``name`` can be enrolled (it also names the person's photo folder).
+
+    What the user notices: up to 40 letters, digits, spaces, dots, apostrophes or
+    dashes, starting with a letter or digit, and not "none" or "unknown"; anything
+    else (a path such as ``../x`` or ``/etc``, a slash, a line break) is refused in the
+    form, so a name never points outside ``<config>/smart_play/people/``.
+    """
+    return (
+        _PERSON_NAME.fullmatch(name) is not None
+        and name == name.strip()
+        and name.lower() not in (PERSON_NONE, PERSON_UNKNOWN)
+    )
 
 
 def encode_descriptor(descriptor: np.ndarray) -> str:
@@ -190,8 +209,18 @@ class PeopleManager:
             self.analyzer.cancel_capture()
 
     def folder(self, name: str) -> Path:
-        """Folder with enrolment images of ``name``."""
-        return Path(self.hass.config.path(PEOPLE_FOLDER)) / name
+        """Folder with enrolment images of ``name``: ``<config>/smart_play/people/<name>``.
+
+        Raises ValueError for a name :func:`valid_person_name` refuses (it could
+        otherwise be a path elsewhere).
+        """
+        if not valid_person_name(name):
+            raise ValueError("not a valid person name")
+        base = Path(self.hass.config.path(PEOPLE_FOLDER))
+        folder = base / name
+        if folder.parent != base or folder.name != name:  # one plain folder level
+            raise ValueError("not a valid person name")
+        return folder
 
     async def async_samples_from_folder(self, name: str) -> list[np.ndarray]:
         """Face samples from ``<config>/smart_play/people/<name>/*.jpg|png``."""
