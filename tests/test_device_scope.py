@@ -100,6 +100,9 @@ async def test_music_elsewhere_is_not_paused(
     )
     assert controller.last_action is not None
     assert controller.last_action["action"] == "pause_skipped"
+    diagnostics = controller.diagnostics()
+    assert diagnostics["scope"] == {"any_device": False, "device_names": ["Work Laptop"]}
+    assert "dev-desktop" not in repr(diagnostics)  # names only, no device ids
 
 
 async def test_music_at_this_camera_is_paused_by_id_or_by_name(

@@ -822,5 +822,13 @@ class PlaybackController:
             "rate_limit_wait_s": (
                 round(max(0.0, self.waiting_until - time.time()), 1) if self.waiting_until else None
             ),
+            "scope": (
+                None
+                if (scope := self.scope) is None
+                else {
+                    "any_device": scope.any_device,
+                    "device_names": [device.name for device in scope.devices],
+                }
+            ),
             "target": self.target.diagnostics(),
         }
