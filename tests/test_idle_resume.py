@@ -155,3 +155,37 @@ async def test_music_on_another_device_is_never_overridden(
     assert fake_spotify.api_requests("PUT") == []
     assert fake_spotify.state()["device"]["id"] == "dev-phone"
     assert skipped[0].data["reason"] == "device_changed"
+
+
+async def test_idle_device_while_spotify_shows_an_old_paused_device(
+    fake_spotify: FakeSpotify, controller: PlaybackController
+) -> None:
+    """Spotify shows the phone's state from an hour ago instead of 204: still resumed."""
+    fake_spotify.user_play("dev-desktop", "spotify:album:mezzanine", "spotify:track:1", 30_000)
+    await controller.async_on_transition(EMPTY)
+    fake_spotify.go_idle(then_device="dev-phone")
+    fake_spotify.clear_log()
+    await controller.async_on_transition(OCCUPIED)
+    calls = [(r.method, r.path) for r in fake_spotify.api_requests()]
+    assert calls == [
+        ("GET", "/v1/me/player"),
+        ("GET", "/v1/me/player/devices"),
+        ("PUT", "/v1/me/player/play"),
+    ]
+    state = fake_spotify.state()
+    assert (state["device"]["id"], state["item"]["uri"]) == ("dev-desktop", "spotify:track:1")
+    assert state["is_playing"] is True
+
+
+async def test_paused_music_moved_to_the_phone_is_not_started_at_the_desk(
+    hass: HomeAssistant, fake_spotify: FakeSpotify, controller: PlaybackController
+) -> None:
+    """The user took the paused music along to the phone: the desk is not started."""
+    skipped: list[Any] = async_capture_events(hass, EVENT_RESUME_SKIPPED)
+    fake_spotify.user_play("dev-desktop")
+    await controller.async_on_transition(EMPTY)
+    await asyncio.sleep(0.01)
+    fake_spotify.user_transfer("dev-phone")  # still paused, changed after our pause
+    await controller.async_on_transition(OCCUPIED)
+    assert fake_spotify.api_requests("PUT", "/v1/me/player/play") == []
+    assert skipped[0].data["reason"] == "device_changed"

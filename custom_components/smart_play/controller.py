@@ -85,6 +85,8 @@ OWN_COMMAND_WINDOW: Final = 3.0
 OWN_COMMAND_SETTLE: Final = 1.5
 #: ... but never sooner than this after the first read.
 MIN_REREAD_WAIT: Final = 0.3
+#: Spotify's clock and ours may differ: "untouched since before our pause" needs this margin (s).
+CLOCK_MARGIN: Final = 60.0
 
 
 def is_leave(last_known: Occupancy | None, state: Occupancy) -> bool:
@@ -129,14 +131,24 @@ def session_dropped(memo: PauseMemo, playback: Playback | None) -> bool:
     """Return True when the paused device may have dropped its session (idle).
 
     What a user notices: after a long pause the music still resumes. Many Spotify
-    Connect clients drop a paused session after a while; ``GET /me/player`` then
-    answers nothing (204) although the device is still listed. If the remembered device
-    is listed, Smart Play starts the remembered item again there, at the remembered
-    position. Whenever the player shows anything (playing or paused, on any device),
-    this is not used: the usual checks decide, so music the user started or moved
-    meanwhile is never overridden.
+    Connect clients drop a paused session after a while; ``GET /me/player`` then answers
+    nothing (204), or shows another device that is paused and untouched since before
+    Smart Play paused (Spotify's ``timestamp``). If the remembered device is still
+    listed, Smart Play starts the remembered item again there, at the remembered
+    position. Whenever anything plays, or the player shows something the user did after
+    the pause (moved our paused music to the phone, started something else), this is not
+    used and the usual checks decide: music the user chose is never overridden.
     """
-    return playback is None and memo.device_id is not None
+    if memo.device_id is None:
+        return False
+    if playback is None:
+        return True
+    return (
+        not playback.is_playing
+        and playback.device_id != memo.device_id
+        and playback.changed_at is not None
+        and playback.changed_at < memo.paused_at - CLOCK_MARGIN
+    )
 
 
 def contradicts_own_command(

@@ -138,6 +138,7 @@ class _Playback:
     progress_ms: int  # at ``anchor``
     anchor: float = field(default_factory=time.monotonic)
     paused_since: float | None = None  # time.monotonic() of the pause (idle timer)
+    changed: float = field(default_factory=time.time)  # last play/pause/seek/skip (POSIX)
 
 
 def _error(status: int, message: str, reason: str | None = None) -> web.Response:
@@ -345,6 +346,7 @@ class FakeSpotify:
         assert self.playback is not None
         self.playback.progress_ms = position_ms
         self.playback.anchor = time.monotonic()
+        self.playback.changed = time.time()
 
     def user_transfer(self, device_id: str, play: bool | None = None) -> None:
         """Move playback to another device by hand."""
@@ -352,12 +354,27 @@ class FakeSpotify:
         assert self.playback is not None
         self._freeze(self.playback.is_playing if play is None else play)
         self.playback.device_id = device_id
+        self.playback.changed = time.time()
 
-    def go_idle(self) -> None:
-        """The paused device drops its session now (as after ``idle_after`` seconds)."""
+    def go_idle(self, then_device: str | None = None) -> None:
+        """The paused device drops its session now (as after ``idle_after`` seconds).
+
+        ``then_device``: Spotify shows that device instead, with an old paused state
+        (another album, last changed an hour ago) rather than answering 204.
+        """
         self._stale = None  # what the user does shows at once
         assert self.playback is not None
         self.playback = None
+        if then_device is not None:
+            self.playback = _Playback(
+                then_device,
+                "spotify:album:dummy",
+                "spotify:track:4",
+                False,
+                60_000,
+                paused_since=time.monotonic(),
+                changed=time.time() - 3600,
+            )
 
     def remove_device(self, device_id: str) -> None:
         """Make a device disappear (switched off); its playback ends."""
@@ -408,6 +425,8 @@ class FakeSpotify:
             self.playback.paused_since = time.monotonic()
         elif playing:
             self.playback.paused_since = None
+        if self.playback.is_playing != playing:
+            self.playback.changed = time.time()
         self.playback.is_playing = playing
 
     def _before_command(self) -> None:
@@ -444,7 +463,7 @@ class FakeSpotify:
             },
             "shuffle_state": False,
             "repeat_state": "off",
-            "timestamp": int(time.time() * 1000),
+            "timestamp": int(pb.changed * 1000),  # when the state last changed
             "context": (
                 {"type": pb.context_uri.split(":")[1], "uri": pb.context_uri}
                 if pb.context_uri
@@ -680,6 +699,7 @@ class FakeSpotify:
             return _error(404, "Player command failed: No active device found", "NO_ACTIVE_DEVICE")
         self._freeze(bool(body.get("play", self.playback.is_playing)))
         self.playback.device_id = ids[0]
+        self.playback.changed = time.time()
         return web.Response(status=204)
 
     def _target_device(self, request: web.Request) -> web.Response | str | None:
@@ -754,6 +774,7 @@ class FakeSpotify:
         pb.item_uri = tracks[(index + step) % len(tracks)]
         pb.progress_ms = 0
         pb.anchor = time.monotonic()
+        pb.changed = time.time()
         return web.Response(status=204)
 
     async def _volume(self, request: web.Request) -> web.Response:

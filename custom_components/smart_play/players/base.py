@@ -29,6 +29,8 @@ class Playback:
     progress_ms: int | None
     #: The device accepts no remote commands (Spotify ``is_restricted``).
     device_restricted: bool = False
+    #: When the state last changed (play, pause, seek, new item), POSIX seconds, if known.
+    changed_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,6 +170,11 @@ def parse_playback(data: dict[str, Any] | None) -> Playback | None:
         item_name=item.get("name"),
         progress_ms=data.get("progress_ms"),
         device_restricted=bool(device.get("is_restricted")),
+        changed_at=(
+            float(data["timestamp"]) / 1000.0
+            if isinstance(data.get("timestamp"), int | float) and data["timestamp"] > 0
+            else None
+        ),
     )
 
 
