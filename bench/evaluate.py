@@ -249,9 +249,11 @@ def evaluate_clip(
 
 def default_clips() -> list[Path]:
     """Shared clips next to the repo if present, else the bundled ones."""
-    shared = ROOT.parent / "shared" / "clips"
-    folder = shared if shared.is_dir() else ROOT / "tests" / "data"
-    return clips_in(folder)
+    # next to the repo, or next to the worktrees folder (/work/wt/NAME -> /work/shared)
+    for shared in (ROOT.parent / "shared" / "clips", ROOT.parent.parent / "shared" / "clips"):
+        if shared.is_dir():
+            return clips_in(shared)
+    return clips_in(ROOT / "tests" / "data")
 
 
 def clips_in(folder: Path) -> list[Path]:

@@ -38,7 +38,16 @@ def test_vision_bench_runs_and_prints_its_ratios() -> None:
     assert "8 sources x 5 fps" in out.stdout
 
 
-@pytest.mark.parametrize("module", ["bench.soak", "bench.features_bench", "bench.evaluate"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "bench.soak",
+        "bench.features_bench",
+        "bench.evaluate",
+        "bench.scenarios",
+        "bench.zone_screenshot",
+    ],
+)
 def test_bench_modules_import(module: str) -> None:
     importlib.import_module(module)
 
@@ -53,3 +62,18 @@ def test_soak_classifies_transitions_against_the_labels() -> None:
     true_n, false_n, offset = classify(transitions, 30.0, changes)
     assert (true_n, false_n) == (2, 1)
     assert offset is not None
+
+
+def test_zone_screenshot_renders_the_tracking_view(tmp_path: Path) -> None:
+    out = tmp_path / "zones.jpg"
+    clip = ROOT / "tests" / "data" / "one-by-one-person-detection.mp4"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "zone_screenshot.py"), str(clip), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "occupied" in done.stdout  # the person standing at the table at 12 s
+    assert out.read_bytes()[:2] == b"\xff\xd8"  # a JPEG

@@ -190,7 +190,7 @@ def draw_zones(image: np.ndarray, zones: Sequence[tuple[float, float, float, flo
     """
     height, width = image.shape[:2]
     thickness = max(1, round(min(width, height) / 240))
-    scale = max(1, min(width, height) // 240)
+    scale = max(1, min(width, height) // 180)  # as the status bar
     step = 8 * thickness
     for zx, zy, zw, zh in zones:
         x0, y0 = round(zx * width), round(zy * height)
