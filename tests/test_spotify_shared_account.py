@@ -30,7 +30,7 @@ OCCUPIED = Transition(t=0.0, state=Occupancy.OCCUPIED, reason="motion")
 
 TEST_RETRY_DELAYS = (0.05, 0.1)
 
-type MakeController = Callable[[str], Awaitable[PlaybackController]]
+type MakeController = Callable[..., Awaitable[PlaybackController]]
 
 
 @pytest_asyncio.fixture
@@ -42,13 +42,13 @@ async def make_controller(
     """Create entries of the fake's account, each with its own sign-in and controller."""
     controllers: list[PlaybackController] = []
 
-    async def _make(title: str) -> PlaybackController:
+    async def _make(title: str, refresh_token: str | None = None) -> PlaybackController:
         entry = MockConfigEntry(
             domain=DOMAIN,
             title=title,
             data={
                 "auth_implementation": spotify_implementation.domain,
-                "token": fake_spotify.issue_token(),
+                "token": fake_spotify.issue_token(refresh_token=refresh_token),
                 "target_type": "spotify",
                 "spotify_user_id": fake_spotify.user["id"],
             },
@@ -140,3 +140,26 @@ async def test_unloading_one_entry_leaves_the_other_working(
 
     await kitchen.async_shutdown()
     assert fake_spotify.user["id"] not in hass.data[DOMAIN][DATA_ACCOUNTS]
+
+
+async def test_one_refused_login_does_not_stop_the_other_entry(
+    hass: HomeAssistant, fake_spotify: FakeSpotify, make_controller: MakeController
+) -> None:
+    """The kitchen's sign-in (which signs the requests) is revoked: the desk goes on."""
+    kitchen = await make_controller("Kitchen", refresh_token="kitchen-refresh")
+    desk = await make_controller("Desk")
+    fake_spotify.revoke_refresh_token("kitchen-refresh")
+    fake_spotify.expire_tokens()
+    fake_spotify.user_play("dev-desktop")
+    await desk.async_on_transition(EMPTY)
+    assert fake_spotify.state()["is_playing"] is False
+    assert desk.memo is not None
+    await hass.async_block_till_done()
+    reauths = [
+        flow
+        for flow in hass.config_entries.flow.async_progress()
+        if flow["context"].get("source") == "reauth"
+    ]
+    assert [flow["context"]["entry_id"] for flow in reauths] == [kitchen.entry_id]
+    await desk.async_on_transition(OCCUPIED)
+    assert fake_spotify.state()["is_playing"] is True

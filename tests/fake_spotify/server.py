@@ -169,6 +169,7 @@ class FakeSpotify:
         self.access_tokens: dict[str, float] = {}  # token -> expires_at (time.time())
         self.refresh_token = "fake-refresh-token"
         self.refresh_valid = True
+        self.other_refresh_tokens: set[str] = set()  # sign-ins of other clients
         self.auth_codes: set[str] = {"fake-auth-code"}
         self.log: list[LoggedRequest] = []
         self._faults: list[_Fault] = []
@@ -235,8 +236,16 @@ class FakeSpotify:
 
     # -- tokens -------------------------------------------------------------------------
 
-    def issue_token(self, lifetime: float = 3600.0) -> dict[str, Any]:
-        """Create a valid access token and return a Home Assistant style token dict."""
+    def issue_token(
+        self, lifetime: float = 3600.0, *, refresh_token: str | None = None
+    ) -> dict[str, Any]:
+        """Create a valid access token and return a Home Assistant style token dict.
+
+        ``refresh_token``: a sign-in of its own (another client of the account), which
+        :meth:`revoke_refresh_token` can revoke alone.
+        """
+        if refresh_token is not None:
+            self.other_refresh_tokens.add(refresh_token)
         access = secrets.token_urlsafe(16)
         expires_at = time.time() + lifetime
         self.access_tokens[access] = expires_at
@@ -245,7 +254,7 @@ class FakeSpotify:
             "token_type": "Bearer",
             "expires_in": int(lifetime),
             "expires_at": expires_at,
-            "refresh_token": self.refresh_token,
+            "refresh_token": refresh_token or self.refresh_token,
             "scope": SCOPE,
         }
 
@@ -254,9 +263,15 @@ class FakeSpotify:
         for token in self.access_tokens:
             self.access_tokens[token] = 0.0
 
-    def revoke_refresh_token(self) -> None:
-        """Make refreshes fail with 400 invalid_grant "Refresh token revoked"."""
-        self.refresh_valid = False
+    def revoke_refresh_token(self, refresh_token: str | None = None) -> None:
+        """Make refreshes fail with 400 invalid_grant "Refresh token revoked".
+
+        Without ``refresh_token``: the main one (and so every client using it).
+        """
+        if refresh_token is None:
+            self.refresh_valid = False
+        else:
+            self.other_refresh_tokens.discard(refresh_token)
 
     # -- fault injection ----------------------------------------------------------------
 
@@ -578,7 +593,9 @@ class FakeSpotify:
             )
         grant = form.get("grant_type")
         if grant == "refresh_token":
-            if not self.refresh_valid or form.get("refresh_token") != self.refresh_token:
+            given = form.get("refresh_token")
+            main = self.refresh_valid and given == self.refresh_token
+            if not main and given not in self.other_refresh_tokens:
                 return web.json_response(
                     {"error": "invalid_grant", "error_description": "Refresh token revoked"},
                     status=400,

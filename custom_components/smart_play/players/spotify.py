@@ -211,6 +211,7 @@ class SpotifyAccount:
         self.hass = hass
         self.key = key  # Spotify user id in the shared registry, None when private
         self._sessions: dict[str, OAuth2Session] = {}  # entry id -> session, in order
+        self._failed: dict[str, OAuth2Session] = {}  # refused logins (reauth started)
         self._api_base = api_base or API_BASE
         self._retry_delays = retry_delays
         self._default_retry_after = default_retry_after
@@ -232,7 +233,7 @@ class SpotifyAccount:
     @property
     def entry_ids(self) -> list[str]:
         """Return the entries using this account."""
-        return list(self._sessions)
+        return [*self._sessions, *self._failed]
 
     @property
     def rate_limited_for(self) -> float:
@@ -246,7 +247,8 @@ class SpotifyAccount:
     def remove_session(self, entry_id: str) -> bool:
         """Stop using the account for ``entry_id``; return True when no entry is left."""
         self._sessions.pop(entry_id, None)
-        return not self._sessions
+        self._failed.pop(entry_id, None)
+        return not self._sessions and not self._failed
 
     async def async_close(self) -> None:
         """Close the HTTP connection pool."""
@@ -257,7 +259,27 @@ class SpotifyAccount:
         return next(iter(self._sessions.values()))
 
     async def _async_token(self) -> str:
-        """Return a valid access token, refreshing through Home Assistant when expired."""
+        """Return a valid access token, refreshing through Home Assistant when expired.
+
+        When the signing entry's login is refused and other entries use the account,
+        that entry is asked to sign in again and the next entry's login is used: one
+        broken entry does not stop the others.
+        """
+        while True:
+            try:
+                return await self._async_session_token()
+            except AuthFailed:
+                if len(self._sessions) < 2:
+                    raise
+                entry_id, session = next(iter(self._sessions.items()))
+                _LOGGER.warning(
+                    "Spotify refused the login of %s; the account's other entries go on",
+                    session.config_entry.title,
+                )
+                session.config_entry.async_start_reauth(self.hass)
+                self._failed[entry_id] = self._sessions.pop(entry_id)
+
+    async def _async_session_token(self) -> str:
         try:
             await self._session.async_ensure_token_valid()
         except OAuth2TokenRequestReauthError as err:
@@ -288,7 +310,7 @@ class SpotifyAccount:
 
     async def _async_call(self, what: str, func: Callable[[spotipy.Spotify], _T]) -> _T:
         token = await self._async_token()
-        refreshed = False
+        refreshed: set[str] = set()  # entries whose token was refreshed after a 401
         attempt = 0
         while True:
             if (wait := self.rate_limited_for) > 0:
@@ -300,9 +322,10 @@ class SpotifyAccount:
             except spotipy.SpotifyException as err:
                 status = err.http_status
                 self.last_status = f"{what}: HTTP {status} {err.reason or ''}".strip()
-                if status == 401 and not refreshed:
+                signer = self._session.config_entry.entry_id
+                if status == 401 and signer not in refreshed:
                     _LOGGER.debug("%s: access token rejected, refreshing once", what)
-                    refreshed = True
+                    refreshed.add(signer)
                     token = await self._async_force_refresh()
                     continue
                 if status >= 500 and attempt < len(self._retry_delays):
