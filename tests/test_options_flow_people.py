@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+import types
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
-from custom_components.smart_play.people import OPT_PEOPLE, PEOPLE_FOLDER
+from custom_components.smart_play.people import OPT_PEOPLE, OPT_PERSON_PLAYLIST, PEOPLE_FOLDER
 from custom_components.smart_play.vision.faces import face_support
 from custom_components.smart_play.vision.types import SourceStatus
 
@@ -123,3 +124,40 @@ async def test_a_name_never_reads_photos_outside_the_people_folder(
         # A plain name is a folder right under <config>/smart_play/people/.
         assert people.folder("Bob O'Neil") == tmp_path / "config" / PEOPLE_FOLDER / "Bob O'Neil"
         assert people.people == {}
+
+
+async def test_an_installed_opencv_5_is_reported_and_never_replaced(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another integration installed OpenCV 5: the options say why, nothing is installed."""
+    opencv5 = types.ModuleType("cv2")
+    opencv5.__version__ = "5.0.0"  # type: ignore[attr-defined]
+    monkeypatch.setattr("custom_components.smart_play.vision.faces.opencv", lambda: opencv5)
+    monkeypatch.setattr(
+        "custom_components.smart_play.options_flow.installed_opencv",
+        lambda: "opencv-python 5.0.0",
+    )
+    installs: list[list[str]] = []
+
+    async def install(_hass: HomeAssistant, _domain: str, requirements: list[str]) -> None:
+        installs.append(requirements)
+
+    monkeypatch.setattr(
+        "custom_components.smart_play.options_flow.async_process_requirements", install
+    )
+    with fake_pipelines():
+        entry = make_entry(hass)
+        await async_setup(hass, entry)
+        result = await _step(hass, entry.entry_id, "people")
+        why = result["description_placeholders"]["opencv"]
+        assert "OpenCV 5.0.0 has no Haar cascade classifier" in why
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {OPT_PEOPLE: True, OPT_PERSON_PLAYLIST: False}
+        )
+        assert result["errors"] == {OPT_PEOPLE: "opencv_missing"}
+        assert installs == []  # never installed over the other OpenCV
+        assert not entry.options.get(OPT_PEOPLE)
+        result = await _step(hass, entry.entry_id, "add_person")
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "opencv_missing"
+        assert "no Haar cascade classifier" in result["description_placeholders"]["why"]

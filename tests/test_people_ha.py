@@ -258,6 +258,7 @@ async def test_people_need_opencv(hass: HomeAssistant, monkeypatch: pytest.Monke
     why = "recognising people needs the optional OpenCV extra"
     monkeypatch.setattr("custom_components.smart_play.options_flow.face_support", lambda: why)
     monkeypatch.setattr("custom_components.smart_play.people.face_support", lambda: why)
+    monkeypatch.setattr("custom_components.smart_play.options_flow.installed_opencv", lambda: None)
     installs: list[list[str]] = []
 
     async def no_wheel(_hass: HomeAssistant, _domain: str, requirements: list[str]) -> None:
@@ -298,6 +299,10 @@ async def test_opencv_installed_on_demand(
 
     monkeypatch.setattr("custom_components.smart_play.options_flow.face_support", support)
     monkeypatch.setattr("custom_components.smart_play.people.face_support", support)
+    monkeypatch.setattr(
+        "custom_components.smart_play.options_flow.installed_opencv",
+        lambda: "opencv-python-headless 4.10.0" if state["installed"] else None,
+    )
     monkeypatch.setattr(
         "custom_components.smart_play.options_flow.async_process_requirements", install
     )

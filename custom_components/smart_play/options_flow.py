@@ -40,7 +40,7 @@ from .repairs import choose_devices_issue_id
 from .vision.engine import clean_zones
 from .vision.faces import face_support
 from .vision.gestures import format_zone, parse_zone
-from .vision.optional import OPENCV_REQUIREMENT, forget_opencv
+from .vision.optional import OPENCV_REQUIREMENT, forget_opencv, installed_opencv
 
 if TYPE_CHECKING:
     from .runtime import SmartPlayRuntime
@@ -219,7 +219,7 @@ async def async_step_people(
     why = await flow.hass.async_add_executor_job(face_support)  # imports OpenCV
     if user_input is not None:
         if user_input.get(OPT_PEOPLE) and why is not None:
-            why = await _async_install_opencv(flow.hass)
+            why = await _async_install_opencv(flow.hass, why)
         if user_input.get(OPT_PEOPLE) and why is not None:
             errors[OPT_PEOPLE] = "opencv_missing"
         else:
@@ -236,17 +236,27 @@ async def async_step_people(
             }
         ),
         errors=errors,
-        description_placeholders={"opencv": why or "OpenCV is installed"},
+        description_placeholders={"opencv": why or "OpenCV is ready"},
     )
 
 
-async def _async_install_opencv(hass: HomeAssistant) -> str | None:
+async def _async_install_opencv(hass: HomeAssistant, why: str) -> str | None:
     """Install the optional OpenCV extra with Home Assistant's installer.
 
-    Returns None when OpenCV imports afterwards, else why not. Where no wheel
-    exists (Home Assistant OS and the container are Alpine/musl) the installer
-    fails and the user is told so; nothing else changes.
+    Returns None when faces can be detected afterwards, else why not. What the user
+    notices: an OpenCV that is already installed (another integration's, e.g. 5.x)
+    is never replaced or downgraded; the options say why it cannot serve (``why``).
+    Where no wheel exists (Home Assistant OS and the container are Alpine/musl) the
+    installer fails and the user is told so; nothing else changes.
     """
+    if (installed := await hass.async_add_executor_job(installed_opencv)) is not None:
+        _LOGGER.warning(
+            "People recognition needs %s, but %s is installed and is not replaced: %s",
+            OPENCV_REQUIREMENT,
+            installed,
+            why,
+        )
+        return why
     try:
         await async_process_requirements(hass, DOMAIN, [OPENCV_REQUIREMENT])
     except RequirementsNotFound:

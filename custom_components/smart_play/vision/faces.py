@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .optional import opencv
+from .optional import face_cascade_path, installed_opencv, opencv, opencv_face_problem
 from .types import Box, Frame, FrameResult, Occupancy
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,13 +47,21 @@ PERSON_TEXT_COLOUR = (0, 220, 90)
 
 
 def face_support() -> str | None:
-    """Return None when faces can be detected, else why not (for the user)."""
-    if opencv() is None:
+    """Return None when faces can be detected, else why not (shown in the options).
+
+    Checks the API the face stages use, not only that ``cv2`` imports: an OpenCV
+    another integration installed (e.g. 5.x, without the cascade classifier) is
+    reported as unusable instead of failing when a person is added. Blocking.
+    """
+    cv2 = opencv()
+    if cv2 is None:
+        if (installed := installed_opencv()) is not None:
+            return f"{installed} is installed, but its cv2 module does not import"
         return (
             "recognising people needs the optional OpenCV extra "
             "(pip package opencv-python-headless), which is not installed"
         )
-    return None
+    return opencv_face_problem(cv2)
 
 
 @cache
@@ -109,7 +117,9 @@ class FaceDetector:
         cv2 = opencv()
         if cv2 is None:
             raise RuntimeError(face_support() or "OpenCV missing")
-        path = f"{cv2.data.haarcascades}haarcascade_frontalface_default.xml"
+        if (problem := opencv_face_problem(cv2)) is not None:
+            raise RuntimeError(problem)
+        path = face_cascade_path(cv2)
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
             raise RuntimeError(f"could not load {path}")
