@@ -162,9 +162,9 @@ async def test_resumes_after_a_restart_in_between(
     assert (await client.state(DEMO_PLAYER))["state"] == "paused"
 
     await client.reconnect()  # an open websocket would hold HA's shutdown for 10 s
-    started = time.monotonic()
+    # The clip starts again with the new process, so how long the restart takes does not
+    # matter (on a loaded machine it took 25-40 s).
     hass_proc.restart(timeout=120)
-    assert time.monotonic() - started < 20, "restart took too long for this test's clip"
     async with hass_proc.client() as fresh:
         events = await fresh.subscribe_events()
         # HA's demo player forgets its state on restart; a real speaker stays paused.
