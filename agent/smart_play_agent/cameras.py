@@ -24,6 +24,24 @@ def default_camera() -> str:
     return "0"  # /dev/video0
 
 
+def camera_source(text: str) -> str:
+    """Return what to open for a camera given as on the command line.
+
+    A plain index means this platform's camera of that number: ``/dev/videoN`` on
+    Linux, ``avfoundation:N`` on macOS, the N-th DirectShow camera on Windows.
+    Anything else (paths, URLs, ``avfoundation:``/``dshow:`` forms) is kept.
+    """
+    if not text.strip().isdigit():
+        return text
+    index = int(text)
+    if sys.platform == "darwin":
+        return f"avfoundation:{index}"
+    if sys.platform == "win32":
+        names = _ffmpeg_devices("dshow", "dummy")
+        return f"dshow:video={names[index]}" if index < len(names) else f"dshow:video={index}"
+    return text
+
+
 def linux_cameras() -> list[tuple[str, str]]:
     """Return (device, name) of the V4L2 capture devices."""
     found = []

@@ -29,7 +29,7 @@ import urllib.parse
 import urllib.request
 
 from . import __version__
-from .cameras import default_camera
+from .cameras import camera_source, default_camera
 
 MAX_BACKOFF = 5.0  # seconds between retries at most: a restarted HA is found quickly
 REQUEST_TIMEOUT = 5.0
@@ -58,7 +58,7 @@ class Reporter:
         self.url = base
         self.endpoint = f"{base}/api/webhook/{urllib.parse.quote(args.key.strip(), safe='')}"
         self.args = args
-        self.source = args.source or default_camera()
+        self.source = camera_source(args.source) if args.source else default_camera()
         self.interval = max(0.5, float(args.interval))
         self.delay = float(args.delay)
         self.sensitivity = int(args.sensitivity)

@@ -252,7 +252,7 @@ class SmartPlayRuntime:
             "delay": self.delay,
             "sensitivity": self.sensitivity,
             "fps": float(options.get(OPT_FPS, DEFAULT_FPS)),
-            "exclude_zones": list(options.get(CONF_EXCLUDE_ZONES) or []),
+            "exclude_zones": [list(zone) for zone in self.engine.config.exclude_zones],
         }
         return settings
 

@@ -12,7 +12,7 @@ import av
 import av.error
 
 from .types import SourceError
-from .urls import device_path, display_of, kind_of, scrub
+from .urls import desktop_camera, device_path, display_of, kind_of, scrub
 
 
 def _usec(seconds: float) -> str:
@@ -31,6 +31,11 @@ def open_container(target: str | int, *, open_timeout: float, read_timeout: floa
     """
     timeouts = (open_timeout, read_timeout)
     kind = kind_of(target)
+    if (desktop := desktop_camera(target)) is not None:
+        input_format, device = desktop
+        # AVFoundation refuses FFmpeg's default 29.97 fps on most webcams.
+        camera_options = {"framerate": "30"} if input_format == "avfoundation" else {}
+        return av.open(device, format=input_format, options=camera_options, timeout=timeouts)
     if kind == "device":
         return av.open(device_path(target), format="v4l2", timeout=timeouts)
     if kind == "file":

@@ -156,6 +156,21 @@ def scrub(text: str, url: str, *, hide_path: bool = False) -> str:
     return redact_text(text)
 
 
+# Desk cameras of macOS and Windows (the desk agent): "avfoundation:0",
+# "dshow:video=Integrated Camera" - FFmpeg's input format, a colon, its device name.
+DESKTOP_CAMERA_FORMATS = ("avfoundation", "dshow")
+
+
+def desktop_camera(target: str | int) -> tuple[str, str] | None:
+    """Return (FFmpeg input format, device) of an AVFoundation/DirectShow source, else None."""
+    if not isinstance(target, str) or ":" not in target:
+        return None
+    input_format, _, device = target.partition(":")
+    if input_format not in DESKTOP_CAMERA_FORMATS or not device or "//" in device[:2]:
+        return None
+    return input_format, device
+
+
 def parse_source(text: str | int) -> str | int:
     """Validate a user-entered source and return what a frame source opens.
 
@@ -183,6 +198,8 @@ def parse_source(text: str | int) -> str | int:
         if index < 64:
             return index
         raise SourceError("invalid_url", f"Device index out of range: {index}")
+    if desktop_camera(value) is not None:
+        return value
     match = SCHEME_RE.match(value)
     if match is not None:
         scheme = match.group(1).lower()
@@ -226,6 +243,8 @@ def kind_of(target: str | int) -> str:
     """Return ``device``, ``network`` or ``file`` for a parsed source."""
     if isinstance(target, int) or target.startswith("/dev/"):
         return "device"  # /dev/videoN, /dev/v4l/by-id/... (V4L2)
+    if desktop_camera(target) is not None:
+        return "device"  # avfoundation:N (macOS), dshow:video=NAME (Windows)
     if SCHEME_RE.match(target):
         return "network"
     return "file"
