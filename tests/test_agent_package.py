@@ -110,6 +110,45 @@ def test_help_imports_neither_numpy_nor_pyav(agent_venv: Path) -> None:
     assert "HEAVY []" in result.stderr, result.stderr
 
 
+def test_list_cameras_answers(agent_venv: Path) -> None:
+    """``--list-cameras`` lists the V4L2 devices (this machine has none: it says so)."""
+    result = _run(agent_venv, "smart-play-agent", "--list-cameras")
+    devices = sorted(Path("/dev").glob("video*"))
+    if devices:
+        assert result.returncode == 0, result.stderr
+        assert str(devices[0]) in result.stdout
+    else:
+        assert result.returncode == 1
+        assert "no cameras found" in result.stderr
+
+
+def test_wrong_address_is_said_plainly(agent_venv: Path) -> None:
+    """An address where no Home Assistant answers: a clear message, and it keeps trying."""
+    proc = subprocess.Popen(
+        [
+            str(agent_venv / "bin" / "smart-play-agent"),
+            "--url",
+            "http://127.0.0.1:9",
+            "--key",
+            "k",
+            str(CLIP),
+            "--loop",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        cwd=agent_venv,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert "cannot reach Home Assistant at http://127.0.0.1:9" in line, line
+        assert proc.poll() is None  # still running, retrying
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_local_run_prints_what_the_integration_cli_prints(agent_venv: Path) -> None:
     """Without Home Assistant the agent analyses the clip and prints the same JSON lines."""
     agent = _run(agent_venv, "smart-play-agent", str(CLIP), "--json", "--delay", "2", timeout=300)

@@ -30,6 +30,9 @@ from .test_e2e_media_player import Recorder, entity_by_key, index_of
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 INTERVAL = 1.0  # the agent's heartbeat in these tests: offline after 3 s of silence
+# The agent's interpreter: this one by default; any Python >= 3.10 with numpy and PyAV
+# (e.g. a desk computer's 3.10) via SMART_PLAY_AGENT_PYTHON.
+AGENT_PYTHON = os.environ.get("SMART_PLAY_AGENT_PYTHON") or sys.executable
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,7 @@ class Agent:
         env = {**os.environ, "PYTHONPATH": str(agent_path)}
         self.proc = subprocess.Popen(
             [
-                sys.executable,
+                AGENT_PYTHON,
                 "-m",
                 "smart_play_agent",
                 *argv[1:],
