@@ -172,9 +172,10 @@ async def test_settings_changed_in_home_assistant_are_in_the_next_answer(
     await _post(client, _message())
     await agent_entry.runtime_data.async_set_delay(7.5)
     await agent_entry.runtime_data.async_set_sensitivity(9)
-    hass.config_entries.async_update_entry(
-        agent_entry, options={**agent_entry.options, "exclude_zones": [[0.0, 0.0, 0.2, 0.3]]}
-    )
+    # As the options flow's zones step saves them: stored, then applied live.
+    options = {**agent_entry.options, "exclude_zones": [[0.0, 0.0, 0.2, 0.3]]}
+    hass.config_entries.async_update_entry(agent_entry, options=options)
+    agent_entry.runtime_data.async_apply_options(options)
     answer = await (await _post(client, _message())).json()
     assert answer["settings"]["delay"] == 7.5
     assert answer["settings"]["sensitivity"] == 9
