@@ -102,13 +102,28 @@ class MediaPlayerTarget(PlaybackTarget):
         self.service_calls = 0
         self.last_status: str | None = None
 
+    async def async_current_state(self) -> State | None:
+        """Return the entity's state once the state writes already under way have landed.
+
+        What a user notices: pausing or switching the player off by hand just before
+        Smart Play acts (resumed by hand, switched off, already paused) is seen, so Smart
+        Play does not undo it. A player that updates from a worker thread
+        (``schedule_update_ha_state``) queues its state write on the event loop; on
+        Python 3.14 (Home Assistant 2026.3+) the service call that made the change can
+        return before that write has run, because asyncio completes an executor job that
+        already finished without another loop iteration. Yielding once lets the writes
+        queued before now land before the state machine is read.
+        """
+        await asyncio.sleep(0)
+        return self.hass.states.get(self.entity_id)
+
     async def async_get_playback(self) -> Playback | None:
         """Return the entity's playback (None when off, idle, unavailable or missing)."""
-        return playback_from_state(self.hass.states.get(self.entity_id))
+        return playback_from_state(await self.async_current_state())
 
     async def async_pause(self, playback: Playback) -> Playback | None:
         """Call ``media_player.media_pause`` and return the paused state."""
-        current = self.hass.states.get(self.entity_id)
+        current = await self.async_current_state()
         if current is not None and current.state in _PAUSED_STATES:
             raise AlreadyPaused(f"{self.entity_id} is already paused")
         await self._async_call_service(SERVICE_MEDIA_PAUSE)
@@ -162,7 +177,7 @@ class MediaPlayerTarget(PlaybackTarget):
         }
 
     async def _async_call_service(self, service: str, data: dict[str, Any] | None = None) -> None:
-        state = self.hass.states.get(self.entity_id)
+        state = await self.async_current_state()
         if state is None or state.state in ("unavailable", "unknown"):
             self.last_status = f"{service}: entity unavailable"
             raise DeviceGone(f"{self.entity_id} is not available")
@@ -184,7 +199,7 @@ class MediaPlayerTarget(PlaybackTarget):
 
     async def _async_wait_for(self, wanted: frozenset[str]) -> State | None:
         """Wait (bounded) until the entity reports one of ``wanted``; return its state."""
-        state = self.hass.states.get(self.entity_id)
+        state = await self.async_current_state()
         if state is not None and state.state in wanted:
             return state
         future: asyncio.Future[State] = self.hass.loop.create_future()
