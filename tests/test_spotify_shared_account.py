@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.config_entry_oauth2_flow import LocalOAuth2Implementation, OAuth2Session
 import pytest
@@ -21,6 +23,7 @@ from custom_components.smart_play.players.spotify import (
 )
 from custom_components.smart_play.vision.types import Occupancy, Transition
 
+from .conftest import DATA
 from .fake_spotify import FakeSpotify
 
 pytest_plugins = ["tests.fake_spotify.fixtures"]
@@ -163,3 +166,52 @@ async def test_one_refused_login_does_not_stop_the_other_entry(
     assert [flow["context"]["entry_id"] for flow in reauths] == [kitchen.entry_id]
     await desk.async_on_transition(OCCUPIED)
     assert fake_spotify.state()["is_playing"] is True
+
+
+async def test_config_entries_share_the_client_and_unload_one_by_one(
+    hass: HomeAssistant,
+    fake_spotify: FakeSpotify,
+    spotify_implementation: LocalOAuth2Implementation,
+) -> None:
+    """Real setup of two entries of one account; unloading the kitchen keeps the desk."""
+    clip = str(DATA / "head-pose-male-preview.mp4")
+    entries = []
+    for title in ("Kitchen", "Desk"):
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title=title,
+            version=1,
+            minor_version=2,
+            unique_id=f"spotify:smartplayer:{title}",
+            data={
+                "auth_implementation": spotify_implementation.domain,
+                "token": fake_spotify.issue_token(),
+                "target_type": "spotify",
+                "spotify_user_id": fake_spotify.user["id"],
+                "source": clip,
+                "loop": True,
+            },
+            options={"spotify_any_device": True, "spotify_devices": []},
+        )
+        entry.add_to_hass(hass)
+        entries.append(entry)
+    kitchen, desk = entries
+    with patch("custom_components.smart_play.players.spotify.API_BASE", fake_spotify.api_base):
+        assert await hass.config_entries.async_setup(kitchen.entry_id)  # sets up both
+        await hass.async_block_till_done()
+        assert desk.state is ConfigEntryState.LOADED
+        account = hass.data[DOMAIN][DATA_ACCOUNTS][fake_spotify.user["id"]]
+        assert kitchen.runtime_data.controller.target.account is account
+        assert desk.runtime_data.controller.target.account is account
+        assert account.entry_ids == [kitchen.entry_id, desk.entry_id]
+
+        assert await hass.config_entries.async_unload(kitchen.entry_id)
+        assert account.entry_ids == [desk.entry_id]
+        fake_spotify.user_play("dev-desktop")
+        controller = desk.runtime_data.controller
+        await controller.async_on_transition(OCCUPIED)
+        await controller.async_on_transition(EMPTY)
+        assert fake_spotify.state()["is_playing"] is False
+
+        assert await hass.config_entries.async_unload(desk.entry_id)
+        assert fake_spotify.user["id"] not in hass.data[DOMAIN][DATA_ACCOUNTS]
