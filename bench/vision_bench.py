@@ -1,15 +1,29 @@
 """Benchmark of the occupancy engine (run by hand, not in CI).
 
     python bench/vision_bench.py [CLIP.mp4] [--frames 300] [--memory-frames 10000]
+        [--stream-frames 600] [--sizes 640x360,1280x720,1920x1080] [--repeats 3]
 
-Frames are decoded once and kept in memory at 640x360 and 1280x720, then:
+Part 1, streams (issue 12): the clip is encoded to H.264 at 640x360, 1280x720
+and 1920x1080 (``--stream-frames`` frames at 10 fps, and a 2 s cut of it), then
+
+* decode only: PyAV decoding the file (the decoder set up as the CLI does),
+  CPU ms per frame (decoder threads counted);
+* whole pipeline: ``iter_file_frames`` + ``OccupancyEngine.process`` on every
+  frame (decoding included), CPU ms per frame, numpy only and with OpenCV;
+* CLI ratio: the marginal CPU of the whole CLI (``python -m
+  custom_components.smart_play.vision FILE --json``, default and ``--no-opencv``)
+  over the marginal CPU of a decode-only run of the same file in the same
+  interpreter; marginal = the full file minus the 2 s cut (start-up and
+  imports), each the best of ``--repeats`` runs. Target <= 1.10.
+
+Part 2, engine: frames are decoded once and kept in memory at 640x360 and 1280x720, then:
 
 * motion: downscale + normalise + motion stage, per frame;
 * presence confirmation: one OpenCV Haar face check (it runs at most 2x/s);
 * whole pipeline: ``OccupancyEngine.process`` numpy-only and with OpenCV
   (face checks amortised as they happen: low motion, <= 2 Hz);
 * decode: decoding the same frames from an H.264 stream with PyAV
-  (including the RGB conversion the pipeline needs);
+  (plus the luma view the pipeline takes; no RGB conversion any more);
 * memory over 10,000 frames, and 8 sources at 5 fps on one core.
 
 Targets: pipeline < 3 ms/frame at 640x360 (10 fps under 3 % of a core),
@@ -23,8 +37,12 @@ from fractions import Fraction
 import gc
 import importlib.util
 import io
+import os
 from pathlib import Path
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 
 import av
@@ -34,7 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("custom_components") is None:
     sys.path.insert(0, str(ROOT))
 
+from custom_components.smart_play.vision.container import setup_decoder  # noqa: E402
 from custom_components.smart_play.vision.engine import EngineConfig, OccupancyEngine  # noqa: E402
+from custom_components.smart_play.vision.frames import iter_file_frames, luma_of  # noqa: E402
 from custom_components.smart_play.vision.motion import (  # noqa: E402
     MotionDetector,
     components,
@@ -83,13 +103,13 @@ def h264(frames: list[np.ndarray], fps: int = 10) -> bytes:
 
 
 def time_decode(data: bytes) -> tuple[float, int]:
-    """CPU seconds per frame to decode (PyAV defaults, threads counted) + RGB conversion."""
+    """CPU seconds per frame to decode (PyAV defaults, threads counted) + the luma view."""
     start = time.process_time()
     count = 0
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
-            frame.to_ndarray(format="rgb24")
+            luma_of(frame)
             count += 1
     return (time.process_time() - start) / max(count, 1), count
 
@@ -178,14 +198,151 @@ def bench_eight_sources(frames: list[np.ndarray], seconds: int = 10) -> float:
     return (time.process_time() - start_cpu) / seconds
 
 
+# ----------------------------------------------------------------- part 1: streams
+DECODE_ONLY = """
+import sys
+import av
+from custom_components.smart_play.vision.container import setup_decoder
+with av.open(sys.argv[1]) as container:
+    stream = container.streams.video[0]
+    setup_decoder(stream, live=False)
+    for _frame in container.decode(stream):
+        pass
+"""
+
+
+def encode_h264(path: Path, clip: Path, size: tuple[int, int], count: int, fps: int = 10) -> int:
+    """Write ``count`` frames of ``clip`` (looped) scaled to ``size`` as H.264 (like a camera)."""
+    written = 0
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        stream.options = {"crf": "23", "preset": "veryfast", "g": str(fps * 2), "bf": "0"}
+        while written < count:
+            with av.open(str(clip)) as container:
+                for frame in container.decode(video=0):
+                    scaled = frame.reformat(width=size[0], height=size[1], format="yuv420p")
+                    scaled.pts = written
+                    scaled.time_base = Fraction(1, fps)
+                    out.mux(stream.encode(scaled))
+                    written += 1
+                    if written >= count:
+                        break
+        out.mux(stream.encode(None))
+    return written
+
+
+def cpu_self() -> float:
+    """CPU seconds (user + system, all threads) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child_cpu(args: list[str]) -> float:
+    """CPU seconds (user + system, all threads) of one run of ``args``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def best_marginal(make_args, full: Path, cut: Path, repeats: int) -> float:
+    """Best-of CPU of the full file minus best-of CPU of the 2 s cut."""
+    full_cpu = min(child_cpu(make_args(full)) for _ in range(repeats))
+    cut_cpu = min(child_cpu(make_args(cut)) for _ in range(repeats))
+    return max(1e-6, full_cpu - cut_cpu)
+
+
+def decode_only_ms(path: Path) -> float:
+    """In-process CPU ms per frame of decoding ``path`` (decoder set up as the CLI does)."""
+    start, count = cpu_self(), 0
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        setup_decoder(stream, live=False)
+        for _frame in container.decode(stream):
+            count += 1
+    return (cpu_self() - start) * 1000 / max(count, 1)
+
+
+def pipeline_ms(path: Path, use_opencv: bool, rgb: bool = False) -> float:
+    """In-process CPU ms per frame of decoding + engine on every frame of ``path``.
+
+    ``rgb``: convert every frame to RGB first and analyse that (the path before issue 12).
+    """
+    engine = OccupancyEngine(EngineConfig(use_opencv=use_opencv))
+    engine.uses_opencv  # noqa: B018 - load the cascade before measuring
+    start, count = cpu_self(), 0
+    for frame in iter_file_frames(path, fps_cap=None):
+        engine.process(Frame(frame.image, frame.pts, frame.wall) if rgb else frame)
+        count += 1
+    return (cpu_self() - start) * 1000 / max(count, 1)
+
+
+def bench_streams(clip: Path, sizes: list[tuple[int, int]], frames: int, repeats: int) -> None:
+    """Print decode-only and whole-pipeline ms/frame and the CLI/decode CPU ratio per size."""
+    python = sys.executable
+    cli = [python, "-m", "custom_components.smart_play.vision"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="smart_play_bench_") as tmp:
+        for size in sizes:
+            name = f"{size[0]}x{size[1]}"
+            full, cut = Path(tmp) / f"{name}.mp4", Path(tmp) / f"{name}-cut.mp4"
+            encode_h264(full, clip, size, frames)
+            encode_h264(cut, clip, size, 20)  # 2 s: start-up, imports, first frames
+            decode = min(decode_only_ms(full) for _ in range(repeats))
+            numpy_only = min(pipeline_ms(full, False) for _ in range(repeats))
+            old_rgb = min(pipeline_ms(full, False, rgb=True) for _ in range(repeats))
+            with_cv = min(pipeline_ms(full, True) for _ in range(repeats)) if opencv() else None
+            dec_cpu = best_marginal(
+                lambda p: [python, "-c", DECODE_ONLY, str(p)], full, cut, repeats
+            )
+            cli_cpu = best_marginal(lambda p: [*cli, str(p), "--json"], full, cut, repeats)
+            cli_np = best_marginal(
+                lambda p: [*cli, str(p), "--json", "--no-opencv"], full, cut, repeats
+            )
+            rows.append(
+                (name, decode, old_rgb, numpy_only, with_cv, cli_cpu / dec_cpu, cli_np / dec_cpu)
+            )
+    load = os.getloadavg()[0]
+    print(
+        f"\nH.264 streams ({frames} frames at 10 fps each; load average {load:.1f} on {os.cpu_count()} cores)"
+    )
+    header = (
+        f"{'size':10s} {'decode ms/f':>11s} {'via RGB ms/f':>12s} {'pipeline ms/f':>13s}"
+        f" {'+opencv ms/f':>12s} {'CLI/decode CPU':>14s} {'(no opencv)':>11s}"
+    )
+    print(header)
+    for name, decode, old_rgb, numpy_only, with_cv, ratio, ratio_np in rows:
+        cv_text = f"{with_cv:12.3f}" if with_cv is not None else f"{'-':>12s}"
+        print(
+            f"{name:10s} {decode:11.3f} {old_rgb:12.3f} {numpy_only:13.3f} {cv_text}"
+            f" {ratio:14.2f} {ratio_np:11.2f}"
+        )
+    print("(pipeline: decode + engine on the luma view; via RGB: on RGB pictures, as before)")
+    print("(target: CLI marginal CPU / decode-only marginal CPU <= 1.10)")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``640x360`` -> (640, 360)."""
+    width, height = text.lower().split("x")
+    return int(width), int(height)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print a table."""
     parser = argparse.ArgumentParser(description="Occupancy engine benchmark")
     parser.add_argument("clip", nargs="?", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--memory-frames", type=int, default=10000)
+    parser.add_argument("--stream-frames", type=int, default=600, help="0: skip part 1")
+    parser.add_argument("--sizes", default="640x360,1280x720,1920x1080")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     fps = 10.0
+    if args.stream_frames:
+        sizes = [parse_size(s) for s in args.sizes.split(",") if s]
+        bench_streams(args.clip, sizes, args.stream_frames, max(1, args.repeats))
     print(f"clip {args.clip.name}, {args.frames} frames from 20 s in (people moving and standing)")
     results: dict[str, dict[str, float]] = {}
     cache: dict[str, list[np.ndarray]] = {}
@@ -210,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         "face_check": "face check (1 run, <=2 Hz)",
         "pipeline_numpy": "whole pipeline, numpy only",
         "pipeline_opencv": "whole pipeline, with OpenCV",
-        "decode": "H.264 decode + RGB (PyAV)",
+        "decode": "H.264 decode + luma view",
     }
     for key in keys:
         row = [results[s].get(key) for s in results]

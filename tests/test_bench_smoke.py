@@ -26,6 +26,12 @@ def test_vision_bench_runs_and_prints_its_ratios() -> None:
             "12",
             "--memory-frames",
             "40",
+            "--stream-frames",
+            "30",
+            "--sizes",
+            "320x180",
+            "--repeats",
+            "1",
         ],
         capture_output=True,
         text=True,
@@ -36,6 +42,7 @@ def test_vision_bench_runs_and_prints_its_ratios() -> None:
     assert "whole pipeline, numpy only" in out.stdout
     assert "% of decode" in out.stdout
     assert "8 sources x 5 fps" in out.stdout
+    assert "CLI/decode CPU" in out.stdout
 
 
 @pytest.mark.parametrize(
