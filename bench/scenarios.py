@@ -164,10 +164,14 @@ def visible_area(
     shape: tuple[int, int], sprite: Sprite, x: int, y: int, visible: np.ndarray | None = None
 ) -> float:
     """Pixels of the person that are inside the picture (and not hidden)."""
-    canvas = np.zeros((*shape, 1), np.float32)
-    ghost = Sprite(np.ones((*sprite.alpha.shape, 1), np.float32), sprite.alpha, sprite.x, sprite.y)
-    paste(canvas, ghost, x, y, visible)
-    return float(canvas.sum())
+    h, w = sprite.alpha.shape
+    bx0, by0, bx1, by1 = max(0, x), max(0, y), min(shape[1], x + w), min(shape[0], y + h)
+    if bx0 >= bx1 or by0 >= by1:
+        return 0.0
+    a = sprite.alpha[by0 - y : by1 - y, bx0 - x : bx1 - x]
+    if visible is not None:
+        a = a * visible[by0:by1, bx0:bx1]
+    return float(a.sum())
 
 
 # --------------------------------------------------------------------------- time lines
@@ -439,13 +443,15 @@ def lamp() -> Scenario:
 def sun_patch() -> Scenario:
     """A soft sunlight patch fades in on the floor, drifts slowly, fades out."""
     h, w = _shape()
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    margin = 200  # px the patch can drift
+    yy, xx = np.mgrid[0:h, 0 : w + margin].astype(np.float32)
+    # a slanted parallelogram, as through a window, with soft edges (drawn once)
+    inside = (np.abs((xx - margin - 60) - 0.6 * (yy - 130)) < 35) & (np.abs(yy - 135) < 30)
+    shape = np.clip(_box_blur(inside, 5), 0, 1)
 
     def patch(t: float) -> np.ndarray:
-        cx = 60 + 2.0 * (t - 15.0)  # 2 px/s to the right
-        # a slanted parallelogram, as through a window
-        inside = (np.abs((xx - cx) - 0.6 * (yy - 130)) < 35) & (np.abs(yy - 135) < 30)
-        return np.clip(_box_blur(inside, 5), 0, 1)
+        shift = min(margin, max(0, round(2.0 * (t - 15.0))))  # 2 px/s to the right
+        return shape[:, margin - shift : margin - shift + w]
 
     def effect(t: float, frame: np.ndarray, _rng: np.random.Generator) -> np.ndarray:
         level = _ramp(t, 15.0, 6.0) - _ramp(t, 60.0, 6.0)
