@@ -46,7 +46,7 @@ LICENSE = (
 EMPTY = (0.0, 5.9)  # empty room before the first person (60 real frames)
 ENTER = (6.0, 9.0)  # person 1 walks in from the bottom edge to the table
 STILL = (9.0, 17.0)  # person 1 stands at the table, back to the camera
-LEAVE = (17.0, 20.4)  # person 1 walks out through the bottom edge (19.9: gone; her shadow until 20.3)
+LEAVE = (17.0, 20.4)  # person 1 walks out at the bottom (19.9: gone; shadow until 20.3)
 AFTER = (20.4, 22.6)  # empty room again, no shadow (played back and forth: must be clean)
 PILLAR_X = 218  # left edge of the pillar right of the table (px, 320 wide)
 
