@@ -131,6 +131,22 @@ async def test_token_without_a_needed_scope_starts_reauth(
     assert not fake_spotify.api_requests()  # nothing was sent with that token
 
 
+async def test_spotify_unreachable_at_setup_is_retried_with_a_translated_reason(
+    hass: HomeAssistant,
+    fake_spotify: FakeSpotify,
+    spotify_implementation: LocalOAuth2Implementation,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = fake_spotify.issue_token()
+    token["expires_at"] = time.time() - 10  # a refresh is needed, and the token endpoint is down
+    fake_spotify.fail_next(503, path_prefix="/api/token")
+    entry = _entry(hass, spotify_implementation, token)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "Spotify's sign-in service cannot be reached right now (HTTP 503)" in caplog.text
+    assert token["refresh_token"] not in caplog.text
+
+
 async def test_missing_camera_is_retried_later(
     hass: HomeAssistant,
     fake_spotify: FakeSpotify,
