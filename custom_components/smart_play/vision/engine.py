@@ -50,12 +50,14 @@ from .motion import (
     CELL,
     Blob,
     MotionDetector,
+    MotionResult,
     blob_to_box,
     bounding,
     components,
     downscale_factor,
     downscale_gray,
     normalise,
+    pool_cells,
 )
 from .occupancy import OccupancyStateMachine
 from .optional import opencv
@@ -82,6 +84,10 @@ ENTRY_WINDOW = 0.6  # s: an entry into an empty room needs change in two frames 
 REF_TAU = 0.95  # s: time constant of the empty-room reference while EMPTY and calm
 STARTUP_TAU = 0.45  # s: same for the provisional start-up reference
 QUIET_TRUST = 4.0  # s of start-up without any evidence after which an arrival trusts the reference
+LIGHT_SIGN = 0.95  # share of changed pixels changing the same way that marks a lighting step
+BUMP_SHARE = 0.2  # share of cells in motion that makes the engine check for a camera shift
+SHIFT = 2  # small-image pixels (about 4 camera pixels at 320 wide) a bump may shift the picture
+BUMP_GAIN = 0.6  # a shift that leaves less than this of the change is the camera moving
 NEAR = 2  # cells: small motion this close to the person's place is the person (hands)
 
 Zone = tuple[float, float, float, float]  # x, y, w, h as shares (0..1) of the picture
@@ -170,6 +176,16 @@ def _put_area(grid: np.ndarray | None, blob: Blob, values: np.ndarray) -> None:
         grid[blob.y0 : blob.y1, blob.x0 : blob.x1] = values
 
 
+def _vertex(errs: np.ndarray, i: int) -> float:
+    """Sub-pixel position of the minimum at ``i`` of a 1-D error curve (parabola through 3 points)."""
+    if 0 < i < len(errs) - 1:
+        a, b, c = float(errs[i - 1]), float(errs[i]), float(errs[i + 1])
+        den = a - 2.0 * b + c
+        if den > 1e-9:
+            return i + 0.5 * (a - c) / den
+    return float(i)
+
+
 def _near(blob: Blob, area: Blob, grow: int) -> bool:
     """Whether ``blob`` overlaps ``area`` grown by ``grow`` cells."""
     return (
@@ -233,6 +249,7 @@ class OccupancyEngine:
         self._still_moved = False  # motion started at the still box since it was set
         self._doubt: Blob | None = None  # place of a "still person" dropped by the still timeout
         self._still_timed_out = False
+        self._shift = (0.0, 0.0)  # picture shift (x, y, small pixels) of a camera bump this frame
         self._prev_cells: np.ndarray | None = None  # cell means of the previous frame
         self._last_alive: float | None = None  # stream time of the last motion/micro-motion
         self._prev_small: np.ndarray | None = None  # previous normalised small frame
@@ -450,7 +467,19 @@ class OccupancyEngine:
             small, mean = normalise(gray, float(keep.mean()) if keep.size else None)
             cells = raw * np.float32(128.0 / max(mean, 4.0))
         motion = self._motion.update(small, mean, self._last_dt)
+        if self._camera_moved(motion.score, self._prev_small, small):
+            motion = MotionResult(motion.score, [], True)
+            self._motion.background = small.copy()
         state = self._sm.state
+        if (
+            motion.global_change
+            and state is not Occupancy.EMPTY
+            and self._reference.cells is not None
+        ):
+            # Lights, exposure, IR switch, camera bump with someone present:
+            # re-take the empty room everywhere except where the person is.
+            self._reference.relearn(cells, self._person_area(grid_h, grid_w), self._shift)
+        self._shift = (0.0, 0.0)
         if self._reference.cells is None:
             self._reference.seed(cells, trusted=False)
             self._first_motion = np.full(cells.shape, np.inf, dtype=np.float32)
@@ -593,6 +622,36 @@ class OccupancyEngine:
                 kept.extend(elsewhere)
         return kept
 
+    def _camera_moved(self, score: float, before: np.ndarray | None, now: np.ndarray) -> bool:
+        """Tell whether the camera itself moved (bumped, a mount settling) since the last frame.
+
+        Many edges changing at once (at least BUMP_SHARE of the cells) while
+        the picture shifted by up to SHIFT small pixels as a whole explains
+        the change: shifting the last frame back removes most of it
+        (BUMP_GAIN). That is a global change like a light switched, not a
+        person arriving: no motion, and the empty room is re-taken around any
+        person present. Someone large moving close to the camera is not
+        explained by a shift of the whole picture.
+        """
+        if before is None or before.shape != now.shape or score < 100.0 * BUMP_SHARE:
+            return False
+        m = SHIFT
+        core = now[m:-m:2, m:-m:2]
+        h, w = before.shape
+        errs = np.empty((2 * m + 1, 2 * m + 1))
+        for dy in range(-m, m + 1):
+            for dx in range(-m, m + 1):
+                moved = before[m + dy : h - m + dy : 2, m + dx : w - m + dx : 2]
+                errs[dy + m, dx + m] = float(np.abs(core - moved).mean())
+        still = float(errs[m, m])
+        errs[m, m] = np.inf
+        iy, ix = np.unravel_index(int(np.argmin(errs)), errs.shape)
+        if not errs[iy, ix] < BUMP_GAIN * still:
+            return False
+        errs[m, m] = still
+        self._shift = (_vertex(errs[iy, :], int(ix)) - m, _vertex(errs[:, ix], int(iy)) - m)
+        return True
+
     def _trust_quiet_reference(self, t: float, state: Occupancy) -> None:
         """Take the provisional reference for the empty room when someone walks in.
 
@@ -625,7 +684,7 @@ class OccupancyEngine:
         region = self._track.region
         if _near(union, still, 1):
             self._still_moved = True
-        elif self._still_moved and region is not None and not _near(region, still, 1):
+        elif self._still_moved and region is not None and not _near(region, still, 0):
             self._still_box = None
             self._still_moved = False
 
@@ -640,13 +699,16 @@ class OccupancyEngine:
         apart: one more frame of latency. Below 1 / ENTRY_WINDOW frames per
         second (about 1.7 fps) a second frame would come too late for the
         entry bound (0.5 s plus one frame interval), so there one frame with
-        change suffices.
+        change suffices. The confirming change must not be a pure lighting
+        step (see :meth:`_lighting_step`): a lamp switched on over a few frames
+        changes the picture in consecutive frames too, but never confirms.
         """
-        changed = (
-            before is not None and self._motion.changed_cells(before, now) >= self._motion.min_cells
-        )
-        if not changed:
+        if before is None or self._motion.changed_cells(before, now) < self._motion.min_cells:
             self._entry_since = None
+            return False
+        if self._lighting_step(before, now):
+            if self._entry_since is None:
+                self._entry_since = t
             return False
         if self._last_dt > ENTRY_WINDOW:
             return True
@@ -656,6 +718,30 @@ class OccupancyEngine:
             return True
         self._entry_since = t
         return False
+
+    def _lighting_step(self, before: np.ndarray, now: np.ndarray) -> bool:
+        """Tell whether a change between two frames is light, not someone moving.
+
+        A lamp switched on (or off), a sunlight patch, a screen waking make the
+        changed part of the picture brighter everywhere (or darker
+        everywhere): at least LIGHT_SIGN of the clearly changed pixels change
+        the same way. Someone moving covers some background and uncovers
+        other background, and their outline and clothes are brighter here and
+        darker there, so the change is mixed within a frame or two of coming
+        into view. A lighting step can delay an entry by those frames, never
+        make one.
+        """
+        diff = now - before
+        thr = self._motion.threshold
+        up = pool_cells((diff > thr).astype(np.float32))
+        down = pool_cells((diff < -thr).astype(np.float32))
+        ignore = self._ignore
+        if ignore is not None and ignore.shape == up.shape:
+            up[ignore] = 0.0
+            down[ignore] = 0.0
+        n_up, n_down = float(up.sum()), float(down.sum())
+        total = n_up + n_down
+        return total > 0.0 and max(n_up, n_down) >= LIGHT_SIGN * total
 
     def _still_person(
         self,
@@ -757,6 +843,19 @@ class OccupancyEngine:
         cx = (box[0] + box[2] / 2) / max(width, 1)
         cy = (box[1] + box[3] / 2) / max(height, 1)
         return any(x <= cx < x + w and y <= cy < y + h for x, y, w, h in self.config.exclude_zones)
+
+    def _person_area(self, grid_h: int, grid_w: int) -> Blob | None:
+        """Where the person is believed to be (their still place, else recent motion; grown a cell)."""
+        area = self._still_box or self._track.region
+        if area is None:
+            return None
+        return Blob(
+            max(0, area.x0 - 1),
+            max(0, area.y0 - 1),
+            min(grid_w, area.x1 + 1),
+            min(grid_h, area.y1 + 1),
+            area.cells,
+        )
 
     def _calm_cells(self, cells: np.ndarray) -> np.ndarray | None:
         """Cells that did not change since the previous frame (those may be learned)."""

@@ -223,6 +223,7 @@ class MotionDetector:
 
     GLOBAL_SHARE = 0.6  # share of cells that marks a global change
     CALM_SHARE = 0.25  # the previous frame must have been below this
+    RAW_MIN = 7.0  # grey levels (0..255) a pixel must change by before normalising
     MEAN_JUMP = 0.12  # relative change of the mean brightness from one frame to the next
 
     TAU = 0.144  # s: background time constant (half of the gap blended in per 0.1 s)
@@ -232,6 +233,7 @@ class MotionDetector:
         self.background: np.ndarray | None = None
         self.ignore: np.ndarray | None = None  # cells never counted as motion (exclusion zones)
         self.pixel_threshold = 14.0
+        self.threshold = 14.0  # pixel threshold in effect for the last frame (see :meth:`update`)
         self.cell_share = 0.2
         self.min_cells = 2
         self._last_share = 0.0
@@ -240,6 +242,7 @@ class MotionDetector:
     def configure(self, pixel_threshold: float, cell_share: float, min_cells: int) -> None:
         """Apply sensitivity-derived thresholds."""
         self.pixel_threshold = pixel_threshold
+        self.threshold = pixel_threshold
         self.cell_share = cell_share
         self.min_cells = min_cells
 
@@ -255,6 +258,11 @@ class MotionDetector:
         ``dt`` is the time since the previous frame: the background blends in
         ``1 - exp(-dt / TAU)`` of the new frame, the same per second at any rate.
 
+        In a dim picture the normalisation amplifies sensor and compression
+        noise and faint shadows: a pixel must also have changed by RAW_MIN
+        grey levels before normalising (the threshold rises as the light
+        falls; in normal light the sensitivity's threshold is the larger one).
+
         A jump of the raw mean brightness by more than MEAN_JUMP between two
         frames (light switched, exposure step; clipped highlights make such a
         change non-uniform even after normalising) is a global change too.
@@ -269,8 +277,9 @@ class MotionDetector:
             self.background = small.copy()
             self._last_share = 1.0
             return MotionResult(100.0, [], True)
+        self.threshold = max(self.pixel_threshold, self.RAW_MIN * 128.0 / max(mean, 4.0))
         diff = np.abs(small - bg)
-        mask = diff > self.pixel_threshold
+        mask = diff > self.threshold
         active = cell_fraction(mask) >= self.cell_share
         ignore = self.ignore
         if ignore is not None and ignore.shape == active.shape:
@@ -305,7 +314,7 @@ class MotionDetector:
         """
         if before.shape != after.shape:
             return 0
-        mask = np.abs(after - before) > self.pixel_threshold
+        mask = np.abs(after - before) > self.threshold
         active = cell_fraction(mask) >= self.cell_share
         ignore = self.ignore
         if ignore is not None and ignore.shape == active.shape:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .motion import Blob, close_cells, components, pool_cells
+from .motion import CELL, Blob, close_cells, components, pool_cells
 from .types import Box
 
 
@@ -52,6 +52,21 @@ def touching_blobs(mask: np.ndarray, region: Blob, grow: int = 1) -> Blob | None
         ):
             found = blob if found is None else found.union(blob)
     return found
+
+
+def shift_cells(grid: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """``grid`` sampled at (x + dx, y + dy) cells, bilinear, edges clamped."""
+    h, w = grid.shape
+    ys = np.clip(np.arange(h, dtype=np.float32) + dy, 0, h - 1)
+    xs = np.clip(np.arange(w, dtype=np.float32) + dx, 0, w - 1)
+    y0 = np.floor(ys).astype(int)
+    x0 = np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
+    top = grid[y0][:, x0] * (1 - fx) + grid[y0][:, x1] * fx
+    bottom = grid[y1][:, x0] * (1 - fx) + grid[y1][:, x1] * fx
+    out: np.ndarray = (top * (1 - fy) + bottom * fy).astype(np.float32)
+    return out
 
 
 class SceneReference:
@@ -97,30 +112,82 @@ class SceneReference:
         self.cells += step
         self.trusted = True
 
+    def fit(self, cells: np.ndarray) -> tuple[float, float]:
+        """Brightness mapping ``cells ~ a * reference + b`` of the room as a whole.
+
+        Robust to a person covering part of the picture: start from the median
+        ratio, then a least-squares fit over the cells that agree with it. An
+        affine mapping covers exposure and gain (lights dimmed), and the
+        flatter, brighter grey of an IR/night-mode switch.
+        """
+        ref = self.cells
+        if ref is None or ref.shape != cells.shape:
+            return 1.0, 0.0
+        ignore = (
+            self.ignore if self.ignore is not None and self.ignore.shape == cells.shape else None
+        )
+        r = ref if ignore is None else ref[~ignore]
+        c = cells if ignore is None else cells[~ignore]
+        if r.size < 4:
+            return 1.0, 0.0
+        a, b = float(np.median(c / np.maximum(r, 1.0))), 0.0
+        for _ in range(2):
+            err = np.abs(c - (a * r + b))
+            keep = err <= max(self.threshold, 2.0 * float(np.median(err)))
+            rk, ck = r[keep], c[keep]
+            if rk.size < 4:
+                break
+            var = float(rk.var())
+            if var < 1.0:
+                break
+            a = float(((rk - rk.mean()) * (ck - ck.mean())).mean()) / var
+            b = float(ck.mean()) - a * float(rk.mean())
+        return a, b
+
     def foreground(self, cells: np.ndarray) -> tuple[np.ndarray | None, float]:
         """Foreground cell mask against the reference and its share (0..1).
 
-        Returns ``(None, share)`` when there is no usable reference (none yet,
-        other size, or stale: most of the picture differs, e.g. after the
-        light changed while someone was in the room).
+        The reference is first mapped to the current brightness (see
+        :meth:`fit`). Returns ``(None, share)`` when there is no usable
+        reference (none yet, other size, or stale: most of the picture
+        differs even so, e.g. the camera was turned).
         """
         ref = self.cells
         if ref is None or ref.shape != cells.shape:
             return None, 0.0
-        ignore = (
-            self.ignore if self.ignore is not None and self.ignore.shape == cells.shape else None
-        )
-        # Robust gain: the median ratio ignores the part the person covers.
-        ratio = cells / np.maximum(ref, 1.0)
-        kept = ratio if ignore is None else ratio[~ignore]
-        gain = float(np.median(kept)) if kept.size else 1.0
-        fg = np.abs(cells - gain * ref) > self.threshold
-        if ignore is not None:
-            fg &= ~ignore
+        a, b = self.fit(cells)
+        fg = np.abs(cells - (a * ref + b)) > self.threshold
+        if self.ignore is not None and self.ignore.shape == cells.shape:
+            fg &= ~self.ignore
         share = float(fg.mean())
         if share > self.STALE_SHARE:
             return None, share
         return close_cells(fg), share
+
+    def relearn(
+        self, cells: np.ndarray, keep: Blob | None, shift: tuple[float, float] = (0.0, 0.0)
+    ) -> None:
+        """Re-take the reference after a global change (lights, IR switch, camera bump).
+
+        Everywhere but ``keep`` (where a person is) the current picture is the
+        empty room; under ``keep`` the old reference is mapped to the new
+        brightness, so the person there still stands out against it.
+        ``shift``: how far (x, y, in small-image pixels) the picture moved
+        when the camera was bumped; the old reference is moved with it.
+        """
+        ref = self.cells
+        if ref is None or ref.shape != cells.shape:
+            self.seed(cells, trusted=False)
+            return
+        if shift != (0.0, 0.0):
+            ref = shift_cells(ref, shift[0] / CELL, shift[1] / CELL)
+            self.cells = ref
+        a, b = self.fit(cells)
+        new = cells.copy()
+        if keep is not None:
+            part = (slice(keep.y0, keep.y1), slice(keep.x0, keep.x1))
+            new[part] = a * ref[part] + b
+        self.cells = new
 
 
 class PersonTrack:
