@@ -584,6 +584,42 @@ def still_reader(minutes: float = 30.0) -> Scenario:
     )
 
 
+FROZEN_FOR = 320.0  # s without any movement: longer than the engine's 300 s still timeout
+
+
+def frozen_person() -> Scenario:
+    """A person stands without the slightest movement for 320 s, then walks out."""
+    fps = clip_fps(OBO)
+    frozen_at = EMPTY[1] + 0.1 + (ENTER[1] - ENTER[0]) + (STILL[1] - STILL[0])
+    frozen_index = round(STILL[1] * fps)
+
+    def effect(t: float, frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if frozen_at <= t < frozen_at + FROZEN_FOR:  # one real frame + fresh sensor noise
+            return frame + rng.normal(0.0, 1.0, frame.shape).astype(np.float32)
+        return frame
+
+    return Scenario(
+        "frozen-person-then-leave",
+        "Person 1 of one-by-one walks in and stands at the table (real frames); from "
+        f"{frozen_at:g} s the picture is one real frame of her with fresh sensor noise only (no "
+        f"movement at all, not even breathing) for {FROZEN_FOR:g} s - longer than the 300 s "
+        "still timeout - then she walks out (real frames). Present until she has left: the "
+        "EMPTY of the still timeout is the documented behaviour; what matters is that her "
+        "leaving afterwards still pauses (no cascade).",
+        OBO,
+        [
+            empty_room(EMPTY[1] + 0.1),
+            straight(OBO, *ENTER),
+            straight(OBO, *STILL),
+            Segment(FROZEN_FOR, lambda _lt: frozen_index, True, True),
+            straight(OBO, *LEAVE),
+            bounce(OBO, AFTER[0], AFTER[1], 12.0, end_at="first", present=False),
+        ],
+        effect,
+        kind="still",
+    )
+
+
 def still_seated(minutes: float = 30.0) -> Scenario:
     """The almost motionless seated man of head-pose-male, played back and forth for 30 min."""
     return Scenario(
@@ -824,6 +860,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "pet-crossing-empty": pet,
     "still-reader-30min": still_reader,
     "still-seated-30min": still_seated,
+    "frozen-person-then-leave": frozen_person,
     "leave-through-middle": leave_middle,
     "large-person-leaving": large_person,
     "lights-down-then-leave": lights_down,

@@ -48,6 +48,8 @@ WITH_PERSON = [
 ]
 READER = "still-reader-30min"
 READER_FPS = 2.0  # the 30-min reader is written at 2 fps here (full rate: bench/evaluate.py)
+FROZEN = "frozen-person-then-leave"
+FROZEN_FPS = 5.0
 # What the engine on main does not meet yet (measured; see the issue-11 notes).
 PENDING = {
     "lamp-on-off-empty": "a lamp in the empty room is taken for a person",
@@ -75,6 +77,7 @@ def scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in [*EMPTY_ROOM, *WITH_PERSON]:
         scenarios.write(scenarios.build(name), folder)
     scenarios.write(scenarios.build(READER), folder, fps=READER_FPS)
+    scenarios.write(scenarios.build(FROZEN), folder, fps=FROZEN_FPS)
     return folder
 
 
@@ -127,6 +130,22 @@ def test_thirty_minutes_of_reading_are_never_empty(scenario_dir: Path) -> None:
     assert rep.leave_delays[0] <= DELAY + 1.0 + 1 / READER_FPS
     # ... and the empty room after her is not taken for her.
     assert rep.false_occupied == 0.0, rep.transitions
+
+
+def test_the_still_timeout_does_not_cascade(scenario_dir: Path) -> None:
+    # She stands without any movement for 320 s (one real frame + sensor noise), then walks out.
+    rep = report(scenario_dir, FROZEN)
+    states = [(tr.state, tr.reason) for tr in rep.transitions]
+    assert [s for s, _r in states] == [
+        Occupancy.OCCUPIED,  # she walks in
+        Occupancy.EMPTY,  # the documented still timeout: 5 min without the slightest movement
+        Occupancy.OCCUPIED,  # she moves again
+        Occupancy.EMPTY,  # and her leaving still pauses: the timeout taught the engine nothing wrong
+    ], states
+    # Never sooner than 300 s after she last moved (she walked until 9 s at least).
+    assert rep.transitions[1].t >= scenarios.ENTER[1] + 300.0
+    assert rep.leave_delays[0] is not None
+    assert rep.leave_delays[0] <= DELAY + 1.0 + 1 / FROZEN_FPS
 
 
 # --------------------------------------------------------------------------- the builder
