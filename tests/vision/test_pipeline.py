@@ -232,6 +232,29 @@ def test_stats_are_reported_about_every_interval() -> None:
     assert rec.stats[0].frames < last.frames
 
 
+def test_a_stopped_or_failed_camera_is_reported_in_the_figures_at_once() -> None:
+    """Long before the next stats interval, the figures say the camera stopped/failed."""
+    src, engine, rec = FakeSource(), FakeEngine(), Recorder()
+    pipe = make(engine, src, rec, stats_interval=30.0)
+    pipe.start()
+    try:
+        src.set(SourceStatus.STREAMING)
+        src.push(0.5)
+        assert wait_for(lambda: pipe.stats.frames == 1, 2.0)
+        assert rec.stats == []  # the first interval has not passed
+        src.set(SourceStatus.FAILED, "connection refused")
+        assert wait_for(lambda: len(rec.stats) == 1, 2.0)
+        assert rec.stats[0].source_state.status is SourceStatus.FAILED
+        assert rec.stats[0].state is Occupancy.UNKNOWN
+        assert rec.stats[0].frames == 1
+        src.set(SourceStatus.STREAMING)
+        src.set(SourceStatus.STOPPED, "end of file")
+        assert wait_for(lambda: len(rec.stats) == 2, 2.0)
+        assert rec.stats[1].source_state.status is SourceStatus.STOPPED
+    finally:
+        pipe.stop()
+
+
 def test_rendering_only_while_watched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline_mod, "WATCH_SECONDS", 0.5)
     calls: list[float] = []

@@ -71,6 +71,17 @@ class PipelineStats:
         return replace(self, last_transitions=deque(self.last_transitions, maxlen=20))
 
 
+def reports_figures_at_once(state: SourceState) -> bool:
+    """Return True when the figures are reported at once for this source ``state``.
+
+    What a user notices: when the camera stops (end of a file) or fails, the figures
+    (frames analysed, fps, camera status) say so right away instead of up to one
+    ``stats_interval`` later, and a file analysed faster than one interval still
+    reports its figures once.
+    """
+    return state.status in (SourceStatus.STOPPED, SourceStatus.FAILED)
+
+
 def _default_renderer(image: np.ndarray, result: FrameResult | None, delay: float) -> bytes:
     """Annotate and encode with ``vision.render`` (imported on first use)."""
     from . import render
@@ -231,6 +242,8 @@ class VisionPipeline:
             self._record_transition(transition)
         with self._lock:
             self._stats.state = self.engine.state
+        if reports_figures_at_once(state):
+            self._emit_stats(time.monotonic())
 
     def _record_transition(self, transition: Transition) -> None:
         with self._lock:
