@@ -9,10 +9,16 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import numpy as np
 import pytest
 
-from custom_components.smart_play.people import OPT_PEOPLE, OPT_PERSON_PLAYLIST, PEOPLE_FOLDER
-from custom_components.smart_play.vision.faces import face_support
+from custom_components.smart_play.people import (
+    OPT_PEOPLE,
+    OPT_PERSON_PLAYLIST,
+    PEOPLE_FOLDER,
+    encode_descriptor,
+)
+from custom_components.smart_play.vision.faces import DESCRIPTOR_SIZE, face_support
 from custom_components.smart_play.vision.types import SourceStatus
 
 from .helpers_entities import async_setup, fake_pipelines, make_entry
@@ -161,3 +167,27 @@ async def test_an_installed_opencv_5_is_reported_and_never_replaced(
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "opencv_missing"
         assert "no Haar cascade classifier" in result["description_placeholders"]["why"]
+
+
+async def test_enrolled_people_survive_a_restart_and_damaged_data_is_skipped(
+    hass: HomeAssistant, hass_storage: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """People come back from the store after a restart; one damaged record loses only itself."""
+    template = encode_descriptor(np.arange(DESCRIPTOR_SIZE, dtype=np.uint8))
+    with fake_pipelines():
+        entry = make_entry(hass, options={OPT_PEOPLE: True})
+        hass_storage[f"smart_play.{entry.entry_id}.people"] = {
+            "version": 1,
+            "key": f"smart_play.{entry.entry_id}.people",
+            "data": {
+                "people": {
+                    "Alice": {"media_id": "spotify:playlist:alice", "templates": [template]},
+                    "Bob": {"media_id": None, "templates": ["c2hvcnQ="]},  # too short
+                }
+            },
+        }
+        await async_setup(hass, entry)
+        people = entry.runtime_data.features.people
+        assert people.people == {"Alice": {"media_id": "spotify:playlist:alice"}}
+        assert len(people.analyzer.gallery.people["Alice"]) == 1
+    assert "Stored face data of Bob is damaged" in caplog.text

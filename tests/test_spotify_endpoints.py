@@ -8,6 +8,7 @@ from pathlib import Path
 import subprocess
 import sys
 
+from custom_components.smart_play.application_credentials import SCOPES, missing_scopes
 from tests.e2e.hass_process import fake_spotify_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,3 +58,10 @@ def test_e2e_hook_points_a_process_at_the_fake() -> None:
         "http://127.0.0.1:4321/authorize",
         "http://127.0.0.1:4321/api/token",
     ]
+
+
+def test_scope_check_names_what_is_missing() -> None:
+    full = " ".join(SCOPES)
+    assert missing_scopes({"scope": full}) == set()
+    assert missing_scopes({"scope": "user-read-private"}) == set(SCOPES) - {"user-read-private"}
+    assert missing_scopes({}) == set()  # a token that does not report scopes is trusted

@@ -59,3 +59,12 @@ def test_the_installed_opencv_is_found() -> None:
     assert installed.startswith("opencv-")
     assert optional.face_cascade_path(cv2) is not None
     assert faces.face_support() is None
+
+
+def test_no_opencv_distribution_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> str:
+        raise optional.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(optional.metadata, "version", missing)
+    assert optional.installed_opencv() is None
+    assert optional.face_cascade_path(fake_cv2("4.9.0", cascade=True)) is None  # no cv2.data
