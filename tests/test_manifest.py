@@ -70,3 +70,22 @@ def test_brand_images() -> None:
         assert icon.size == (256, 256)
     with Image.open(PKG / "brand" / "logo.png") as logo:
         assert logo.size[1] >= 128
+
+
+def test_manifest_keys_in_hassfest_order() -> None:
+    """hassfest: domain, name, then the other keys alphabetically."""
+    keys = list(_manifest())
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+
+
+def test_hacs_json_has_only_keys_hacs_knows() -> None:
+    hacs = json.loads((ROOT / "hacs.json").read_text())
+    known = {
+        "name", "content_in_root", "country", "filename", "hacs", "hide_default_branch",
+        "homeassistant", "persistent_directory", "render_readme", "zip_release",
+    }  # fmt: skip
+    assert hacs["name"] == "Smart Play"
+    assert set(hacs) <= known
+    assert hacs.get("content_in_root") is False
+    assert (ROOT / "LICENSE").read_text().lstrip().startswith("Apache License")
