@@ -1,40 +1,52 @@
 """Occupancy engine: frames in, OCCUPIED / EMPTY / UNKNOWN decisions out.
 
-Pipeline per frame (all on a ~160x90 copy of the green channel, numpy only):
+Pipeline per frame (all on a ~160x90 grey copy, numpy only; every time
+constant is in seconds of stream time, so 1 fps and 15 fps decide alike):
 
-1. downscale (4-tap block average) + normalise by the global mean, so
-   exposure and light changes do not count as differences;
-2. motion: running background, difference, threshold, 5x5-pixel cells,
-   closing, connected components -> motion boxes and score; a jump of the
-   mean brightness, or most of the picture changing at once after a calm
-   frame, is a global change (lights, auto-exposure), not a person;
-3. still-person evidence when nothing moves (see :mod:`.presence`):
-   foreground against the empty-room reference (learned only while EMPTY)
-   where the person was last seen moving or last stood still; memory of that
-   region when no learned reference fits (a person whose motion ended inside
-   the picture is still there, one whose motion ended at a frame border while
-   heading out walked out); micro-motion at start-up; and, only when OpenCV
-   imports, a Haar face check at <= 2 Hz and low motion that can hold (never
-   create) presence. A "still person" that shows no movement at all for
-   ``still_timeout`` s (default 5 min) is taken for a thing left behind;
-4. the state machine of :mod:`.occupancy`, driven by frame pts only, so
-   offline processing and real time give identical decisions. In an EMPTY
-   room, motion is presence only once the picture changed from one frame to
-   the next in two frames (at most ENTRY_WINDOW s apart): a person walking in
-   does, a one-off step (a thing falling over, a video cut) does not.
+1. downscale + normalise by the mean brightness outside the exclusion zones
+   (``EngineConfig.exclude_zones``: a TV, a window, a pet bed - nothing inside
+   them counts, anywhere below);
+2. motion: running background (time constant MotionDetector.TAU), difference,
+   threshold (higher in a dim picture), 5x5-pixel cells, closing, connected
+   components -> motion boxes and score. Global changes are not people: a
+   jump of the mean brightness, most of the picture changing at once after a
+   calm frame, or the whole picture shifted by a few pixels (camera bumped,
+   :meth:`OccupancyEngine._camera_moved`). After one with someone present the
+   empty-room reference is re-taken around them;
+3. who moves: where nobody is known to be, motion must span
+   ``min_height`` of the picture (by sensitivity; a cat is not an arrival);
+   in an EMPTY room it must change the picture in two frames (one below
+   1.7 fps), and the confirming change must not be a lighting step (all
+   brighter or all darker: a lamp, the sun, a screen waking);
+4. still-person evidence when nothing moves (see :mod:`.presence`):
+   foreground against the empty-room reference (compared through a robust
+   brightness fit, so dimmed lights or an IR switch do not matter) where a
+   person was seen moving or last stood still. A difference that no tracked
+   person walked into is a scene change and is learned into the reference
+   while the room is EMPTY; walking away from the still place forgets it.
+   Memory of the last motion region holds when no trusted reference fits (a
+   person whose motion ended at a frame border while heading out walked out);
+   micro-motion at start-up; and, only when OpenCV imports, a Haar face check
+   at <= 2 Hz and low motion that can hold (never create) presence. A "still
+   person" that shows no movement at all - not even micro-motion of breathing
+   - for ``still_timeout`` s (default 5 min) is taken for a thing left behind:
+   the room goes EMPTY, but that place is not learned as empty room, so if it
+   was a person they are seen again when they move and when they leave;
+5. the state machine of :mod:`.occupancy`, driven by frame pts only, so
+   offline processing and real time give identical decisions.
 
-Start-up (no empty-room reference yet): the engine starts UNKNOWN. Motion, or
-clustered micro-motion (a seated person breathing, blinking), makes it
-OCCUPIED at once. Without any evidence it says EMPTY only after
-``startup_quiet`` seconds (default 10 s, at least ``delay``): a perfectly still
-person and an empty room look the same before anyone moved, and a false
-"empty" would pause the music under someone's nose. The first frame serves as
-a provisional reference that can only add evidence (cells people moved out of
-in the first second are ignored, so people leaving at start-up leave no
-"ghost"); leaving is then recognised by the edge rule. After the first EMPTY
-the reference is learned from the empty room. The same start-up rules apply
-after :meth:`OccupancyEngine.set_unknown`, except that a learned reference is
-kept: whatever stands out against it when the camera returns is a person.
+Start-up: the engine starts UNKNOWN. Motion, or clustered micro-motion (a
+seated person breathing, blinking), makes it OCCUPIED at once. Without any
+evidence it says EMPTY only after ``startup_quiet`` seconds (default 10 s, at
+least ``delay``). The picture of the quiet start-up is a provisional
+reference, kept current while nothing happens; it becomes the empty room when
+someone arrives after at least QUIET_TRUST s of quiet (it is the room just
+before them), or after the first EMPTY that followed a person leaving. An
+uncertain EMPTY (start-up wait, still timeout) never teaches the reference a
+person. The same start-up rules apply after :meth:`OccupancyEngine.set_unknown`,
+except that a learned reference is kept: whatever stands out against it when
+the camera returns is a person. An error inside the engine is logged once, the
+models restart and the state the user sees is kept (see ``_recover``).
 """
 
 from __future__ import annotations

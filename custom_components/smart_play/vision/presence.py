@@ -5,7 +5,9 @@ engine combines:
 
 * :class:`SceneReference` - the look of the *empty* room on the cell grid,
   learned only while the room is EMPTY (a provisional one from the first
-  frame at start-up). A still person stays foreground against it.
+  frame at start-up). A still person stays foreground against it; the
+  comparison goes through a robust affine brightness fit (:meth:`SceneReference.fit`),
+  so exposure, dimmed lights or an IR/night switch do not make everything differ.
 * :class:`PersonTrack` - where motion was last seen. A person whose last
   motion was inside the picture and who did not reappear as "gone" in the
   reference is still there; a track that ended at the frame edge means the
@@ -131,17 +133,15 @@ class SceneReference:
         if r.size < 4:
             return 1.0, 0.0
         a, b = float(np.median(c / np.maximum(r, 1.0))), 0.0
-        for _ in range(2):
-            err = np.abs(c - (a * r + b))
-            keep = err <= max(self.threshold, 2.0 * float(np.median(err)))
+        keep = np.abs(c - a * r) <= 2.0 * self.threshold
+        n = int(np.count_nonzero(keep))
+        if n >= 4:
             rk, ck = r[keep], c[keep]
-            if rk.size < 4:
-                break
-            var = float(rk.var())
-            if var < 1.0:
-                break
-            a = float(((rk - rk.mean()) * (ck - ck.mean())).mean()) / var
-            b = float(ck.mean()) - a * float(rk.mean())
+            sr, sc = float(rk.sum()), float(ck.sum())
+            var = float(np.dot(rk, rk)) - sr * sr / n
+            if var > n:  # enough contrast in the room to fit an offset as well
+                a = (float(np.dot(rk, ck)) - sr * sc / n) / var
+                b = (sc - a * sr) / n
         return a, b
 
     def foreground(self, cells: np.ndarray) -> tuple[np.ndarray | None, float]:
