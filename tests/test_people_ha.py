@@ -146,7 +146,8 @@ async def test_enrol_from_camera_recognise_and_remove(
         pipeline.transition(Occupancy.OCCUPIED)
         feed(people.analyzer, alice_frames[:1], Occupancy.EMPTY, t0=100.0)
         feed(people.analyzer, alice_frames, Occupancy.OCCUPIED, t0=101.0)
-        await hass.async_block_till_done()
+        # Her playlist is started by a background task: wait for it too.
+        await hass.async_block_till_done(wait_background_tasks=True)
         assert hass.states.get(SENSOR).state == "Alice"
         assert [(e.data["name"], e.data["known"]) for e in arrived] == [("Alice", True)]
         assert [c.data["media_content_id"] for c in play_media] == ["spotify:playlist:alice"]
@@ -199,14 +200,14 @@ async def test_playlist_never_interrupts_and_not_after_startup(
         # Start-up (UNKNOWN -> OCCUPIED) is not "sitting down at an empty desk".
         pipeline.transition(Occupancy.OCCUPIED)
         feed(people.analyzer, alice_frames, Occupancy.OCCUPIED, t0=10.0)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
         assert hass.states.get(SENSOR).state == "Alice"
         # Empty desk, she comes back, but music is playing: left alone.
         pipeline.transition(Occupancy.EMPTY)
         pipeline.transition(Occupancy.OCCUPIED)
         feed(people.analyzer, alice_frames[:1], Occupancy.EMPTY, t0=50.0)
         feed(people.analyzer, alice_frames, Occupancy.OCCUPIED, t0=51.0)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
     assert play_media == []
 
 
