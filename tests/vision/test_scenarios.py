@@ -52,7 +52,6 @@ FROZEN = "frozen-person-then-leave"
 FROZEN_FPS = 5.0
 # What the engine on main does not meet yet (measured; see the issue-11 notes).
 PENDING = {
-    "one-by-one-person-detection@1": "at 1 fps leaves are missed",
     "camera-bump-occupied@1": "leaving after a bump is not noticed",
 }
 _CACHE: dict[tuple[str, float | None], ClipReport] = {}

@@ -520,7 +520,8 @@ class OccupancyEngine:
                 self._trust_quiet_reference(t, state)
             self._track.moved(t, union)
             self._walked_away(union)
-            presence, reason, person = True, "motion", union
+            if not self._vacated(state, cells, union):
+                presence, reason, person = True, "motion", union
 
         self._micro.push(t, cells)
         stale_reason: str | None = None
@@ -680,6 +681,24 @@ class OccupancyEngine:
         since = self._sm.unknown_since
         if state is Occupancy.EMPTY or (since is not None and t - since >= QUIET_TRUST):
             ref.trusted = True
+
+    def _vacated(self, state: Occupancy, cells: np.ndarray, union: Blob) -> bool:
+        """Tell whether motion at a low frame rate is only the person having gone.
+
+        Below 1 / ENTRY_WINDOW frames per second a person who walks out is
+        often in one frame and gone in the next: the difference between the
+        two is "motion", although the picture now shows the empty room there.
+        When the empty room is known and nothing where the motion was stands
+        out against it, that motion is the person leaving, not presence (at
+        higher rates the few frames of someone vanishing do not matter).
+        """
+        if state is not Occupancy.OCCUPIED or self._last_dt <= ENTRY_WINDOW:
+            return False
+        ref = self._reference
+        if not ref.trusted:
+            return False
+        fg, _share = ref.foreground(cells)
+        return fg is not None and blob_mask_share(fg, union)[0] < 2
 
     def _walked_away(self, union: Blob) -> None:
         """Forget where the person stood still once they walked away from there.
