@@ -136,7 +136,7 @@ def test_callable_source_is_asked_again_at_every_reconnect(
         assert wait_for(lambda: src.state.status is SourceStatus.STREAMING, 10)
         assert len(issued) == 1
         mjpeg.revoke(f"/live/{issued[0]}/stream.mjpg?auth={issued[0]}")
-        assert wait_for(lambda: len(issued) >= 2 and src.state.status is SourceStatus.STREAMING, 10)
+        assert wait_for(lambda: len(issued) >= 2 and src.state.status is SourceStatus.STREAMING, 20)
         assert src.get(2.0) is not None
         thread_name = src._thread.name if src._thread else ""
     finally:
