@@ -89,7 +89,9 @@ async def test_gestures_off_by_default(
         pipeline = pipelines[-1]
         pipeline.source_state(SourceStatus.STREAMING)
         feed(pipeline.engine, swipe_frames)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(
+            wait_background_tasks=True
+        )  # the command is a background task
     assert hass.states.get(EVENT_ENTITY) is None
     assert events == []
     assert calls["media_next_track"] == []
@@ -119,7 +121,9 @@ async def test_swipe_fires_event_and_skips_track(
             "volume_down",
         ]
         feed(pipeline.engine, swipe_frames)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(
+            wait_background_tasks=True
+        )  # the command is a background task
     state = hass.states.get(EVENT_ENTITY)
     assert state.attributes["event_type"] == "next_track"
     assert state.attributes["motion"] == "swipe left"
@@ -145,14 +149,18 @@ async def test_option_switch_and_zone(
         assert er.async_get(hass).async_get_entity_id("event", DOMAIN, f"{entry.entry_id}_gesture")
         pipeline = pipelines[-1]
         pipeline.source_state(SourceStatus.STREAMING)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(
+            wait_background_tasks=True
+        )  # the command is a background task
         assert hass.states.get(EVENT_ENTITY).state == "unknown"
         await async_change_options(
             hass, entry, "gestures", {OPT_GESTURES: True, OPT_GESTURE_ZONE: "0, 0.5, 0.5, 1"}
         )
         assert len(pipelines) == 2  # a zone change is live, no reload
         feed(pipeline.engine, swipe_frames)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(
+            wait_background_tasks=True
+        )  # the command is a background task
         assert calls["media_next_track"] == []
         await async_change_options(hass, entry, "gestures", {OPT_GESTURES: False})
         assert hass.states.get(EVENT_ENTITY) is None or (
@@ -180,7 +188,7 @@ async def test_real_pipeline_end_to_end(
     runtime.latest_jpeg()  # someone watches the tracking view
     async with asyncio.timeout(30):
         await fired.wait()
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)  # the command is a background task
     assert hass.states.get(EVENT_ENTITY).attributes["event_type"] == "next_track"
     assert len(calls["media_next_track"]) == 1
     # The tracking view shows the zone and, on the frames after it, the recognised gesture.
