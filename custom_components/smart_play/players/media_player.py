@@ -177,7 +177,7 @@ class MediaPlayerTarget(PlaybackTarget):
         }
 
     async def _async_call_service(self, service: str, data: dict[str, Any] | None = None) -> None:
-        state = await self.async_current_state()
+        state = self.hass.states.get(self.entity_id)
         if state is None or state.state in ("unavailable", "unknown"):
             self.last_status = f"{service}: entity unavailable"
             raise DeviceGone(f"{self.entity_id} is not available")
@@ -198,8 +198,11 @@ class MediaPlayerTarget(PlaybackTarget):
         self.last_status = "ok"
 
     async def _async_wait_for(self, wanted: frozenset[str]) -> State | None:
-        """Wait (bounded) until the entity reports one of ``wanted``; return its state."""
-        state = await self.async_current_state()
+        """Wait (bounded) until the entity reports one of ``wanted``; return its state.
+
+        A state write still queued when this is called fires the listener below.
+        """
+        state = self.hass.states.get(self.entity_id)
         if state is not None and state.state in wanted:
             return state
         future: asyncio.Future[State] = self.hass.loop.create_future()
