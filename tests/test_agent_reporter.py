@@ -190,3 +190,61 @@ def test_unknown_key_is_said_plainly(
     with pytest.raises(link_module.Rejected, match="does not know this key"):
         reporter.send(reporter.message("heartbeat"))
     assert entry[0].messages == []
+
+
+def _swipe_clip(path: Path) -> Path:
+    """A hand swiping to the picture's left through the gesture zone, over a real room."""
+    from fractions import Fraction
+
+    from .vision import gesture_synth as gs
+
+    base = gs.resize(gs.background("one-by-one-person-detection.mp4", 2.0), 640, 360)
+    frames = gs.sequence(base, [None] * 20 + gs.SWIPES["left"] + [None] * 20, lead=0, tail=0)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(10))
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "16"}
+        for index, (image, _t) in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = index
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_gestures_sent_only_while_the_answer_says_they_are_on(
+    link_module: Any, entry: tuple[FakeEntry, str], tmp_path: Path
+) -> None:
+    fake, url = entry
+    args = _args(url)
+    args.source = str(_swipe_clip(tmp_path / "swipe.mp4"))  # 4.7 s, looped
+    reporter = link_module.Reporter(args)
+    thread = threading.Thread(target=reporter.run, daemon=True)
+    thread.start()
+    try:
+        fake.wait(lambda m: m["camera"] == "streaming", 10)
+        time.sleep(6.0)  # the swipe went by at least once: gestures are off in the answer
+        assert not any(m["kind"] == "gesture" or "gesture" in m for m in fake.since(0))
+
+        with fake.lock:
+            fake.answer["settings"] = {
+                **fake.answer["settings"],
+                "gestures": {"enabled": True, "zone": [0.5, 0.0, 1.0, 0.5], "mirror": True},
+            }
+        start = len(fake.since(0))
+        sent = fake.wait(lambda m: m["kind"] == "gesture", 15, start)
+        # Mirrored: a swipe to the picture's left is the person's right, next track.
+        assert sent["gesture"]["gesture"] == "next_track"
+        assert sent["gesture"]["motion"] == "swipe left"
+        assert sent["camera"] == "streaming"  # with the whole state, like every message
+
+        with fake.lock:
+            fake.answer["settings"] = {**fake.answer["settings"], "gestures": {"enabled": False}}
+        fake.wait(lambda m: True, 3, len(fake.since(0)))  # the answer was seen
+        start = len(fake.since(0))
+        time.sleep(6.0)
+        assert not any(m["kind"] == "gesture" for m in fake.since(start))
+    finally:
+        reporter.stop()
+        thread.join(10)
+    assert not thread.is_alive()

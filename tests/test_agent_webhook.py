@@ -6,17 +6,25 @@ the webhook the entry registers; the target is Home Assistant's demo media playe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+from fractions import Fraction
+import io
 import json
 import logging
+from pathlib import Path
+import threading
 from typing import Any
 from unittest.mock import patch
 
+import av
+from homeassistant.components.camera import async_get_image
 from homeassistant.const import CONF_WEBHOOK_ID, EVENT_CALL_SERVICE, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+import numpy as np
 import pytest
 import pytest_asyncio
 from pytest_homeassistant_custom_component.common import (
@@ -38,11 +46,15 @@ from custom_components.smart_play.const import (
 )
 from custom_components.smart_play.diagnostics import async_get_config_entry_diagnostics
 
+from .helpers_entities import all_entities_enabled
+from .test_agent_reporter import _args, link_module  # noqa: F401 (fixture)
+
 KEY = "a1b2c3d4" * 8
 PLAYER = "media_player.bedroom"  # demo player, playing
 OCCUPANCY = "binary_sensor.desk_occupancy"
 STATUS = "sensor.desk_camera_status"
 CAMERA_SWITCH = "switch.desk_camera"
+TRACKING_VIEW = "camera.desk_tracking_view"
 
 
 def _message(state: str = "occupied", seq: int = 1, **extra: Any) -> dict[str, Any]:
@@ -63,9 +75,8 @@ def _message(state: str = "occupied", seq: int = 1, **extra: Any) -> dict[str, A
     }
 
 
-@pytest_asyncio.fixture
-async def agent_entry(hass: HomeAssistant) -> AsyncGenerator[MockConfigEntry]:
-    """An agent entry pausing the demo bedroom player, set up."""
+async def _async_setup_agent_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """Set up an agent entry pausing the demo bedroom player."""
     with patch(
         "homeassistant.components.demo.COMPONENTS_WITH_CONFIG_ENTRY_DEMO_PLATFORM",
         [Platform.MEDIA_PLAYER],
@@ -87,6 +98,13 @@ async def agent_entry(hass: HomeAssistant) -> AsyncGenerator[MockConfigEntry]:
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    return entry
+
+
+@pytest_asyncio.fixture
+async def agent_entry(hass: HomeAssistant) -> AsyncGenerator[MockConfigEntry]:
+    """An agent entry pausing the demo bedroom player, set up."""
+    entry = await _async_setup_agent_entry(hass)
     yield entry
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -348,3 +366,174 @@ async def test_diagnostics_hide_the_key(
     diagnostics = await async_get_config_entry_diagnostics(hass, agent_entry)
     assert KEY not in json.dumps(diagnostics, default=str)
     assert diagnostics["runtime"]["agent"]["messages"] == 1
+
+
+GESTURE_EVENT_ENTITY = "event.desk_gesture"
+
+
+@pytest_asyncio.fixture
+async def gesture_entry(
+    hass: HomeAssistant, agent_entry: MockConfigEntry
+) -> AsyncGenerator[MockConfigEntry]:
+    """The agent entry with hand gestures switched on (as the options step saves them)."""
+    options = {**agent_entry.options, "gestures": True, "gesture_mirror": False}
+    hass.config_entries.async_update_entry(agent_entry, options=options)
+    assert await hass.config_entries.async_reload(agent_entry.entry_id)
+    await hass.async_block_till_done()
+    yield agent_entry
+
+
+async def test_gesture_from_the_agent_fires_the_event_and_skips_the_track(
+    hass: HomeAssistant,
+    gesture_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    media_calls: list[Event[dict[str, Any]]],
+) -> None:
+    gestures = async_capture_events(hass, "smart_play_gesture")
+    client = await hass_client_no_auth()
+    answer = await (await _post(client, _message("occupied", seq=1))).json()
+    # The agent is told to run its gesture analyzer, with the entry's zone and mirroring.
+    assert answer["settings"]["gestures"] == {
+        "enabled": True,
+        "zone": [0.5, 0.0, 1.0, 0.5],
+        "mirror": False,
+    }
+    await hass.async_block_till_done()
+    assert hass.states.get(GESTURE_EVENT_ENTITY).state == "unknown"
+    assert hass.states.get(PLAYER).state == "playing"
+
+    gesture = {"gesture": "play_pause", "motion": "hold", "t": 4.2}
+    response = await _post(client, _message("occupied", seq=1, kind="gesture", gesture=gesture))
+    assert response.status == 200
+    await hass.async_block_till_done()
+    state = hass.states.get(GESTURE_EVENT_ENTITY)
+    assert state.attributes["event_type"] == "play_pause"
+    assert state.attributes["motion"] == "hold"
+    assert [(e.data["gesture"], e.data["motion"]) for e in gestures] == [("play_pause", "hold")]
+    assert gestures[0].data["entry_id"] == gesture_entry.entry_id
+    assert _pauses(media_calls) == ["media_play_pause"]
+    assert hass.states.get(PLAYER).state == "paused"  # the demo player obeyed
+    assert hass.states.get(OCCUPANCY).state == "on"  # the gesture message carries the state too
+
+
+async def test_bad_gesture_reports_get_4xx_and_change_nothing(
+    hass: HomeAssistant,
+    gesture_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    media_calls: list[Event[dict[str, Any]]],
+) -> None:
+    gestures = async_capture_events(hass, "smart_play_gesture")
+    client = await hass_client_no_auth()
+    await _post(client, _message("occupied", seq=1))
+    await hass.async_block_till_done()
+    before = hass.states.get(GESTURE_EVENT_ENTITY).state
+    bad = [
+        _message("empty", seq=2, kind="gesture", gesture={"gesture": "dance"}),
+        _message("empty", seq=2, kind="gesture"),  # no gesture in a gesture message
+        _message("empty", seq=2, kind="gesture", gesture="next_track"),
+        _message("empty", seq=2, gesture={"gesture": "next_track"}),  # gesture in a heartbeat
+        _message("empty", seq=2, kind="gesture", gesture={"gesture": "play_pause", "t": -1}),
+    ]
+    for body in bad:
+        response = await _post(client, body)
+        assert response.status == 400, body
+    await hass.async_block_till_done()
+    assert gestures == []
+    assert hass.states.get(GESTURE_EVENT_ENTITY).state == before
+    assert hass.states.get(OCCUPANCY).state == "on"  # the "empty" in them was not taken
+    assert _pauses(media_calls) == []
+    assert gesture_entry.runtime_data.features.gesture_count == 0
+
+
+async def test_gesture_ignored_while_the_gestures_option_is_off(
+    hass: HomeAssistant,
+    agent_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    media_calls: list[Event[dict[str, Any]]],
+) -> None:
+    gestures = async_capture_events(hass, "smart_play_gesture")
+    client = await hass_client_no_auth()
+    answer = await (await _post(client, _message("occupied", seq=1))).json()
+    assert answer["settings"]["gestures"]["enabled"] is False  # the agent does not look
+    gesture = {"gesture": "play_pause", "motion": "hold"}
+    response = await _post(client, _message("occupied", seq=1, kind="gesture", gesture=gesture))
+    assert response.status == 200  # a late one after switching off: taken, not acted on
+    await hass.async_block_till_done()
+    assert hass.states.get(GESTURE_EVENT_ENTITY) is None
+    assert gestures == []
+    assert _pauses(media_calls) == []
+
+
+def _still_room_clip(path: Path, seconds: float = 40.0) -> Path:
+    """A room nobody is in (a frame of a real clip, sensor noise), 5 fps H.264."""
+    from .vision import gesture_synth as gs
+
+    base = gs.resize(gs.background("one-by-one-person-detection.mp4", 2.0), 320, 180)
+    rng = np.random.default_rng(3)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(5))
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "20"}
+        for index in range(round(seconds * 5)):
+            frame = av.VideoFrame.from_ndarray(gs.noisy(base, rng, 1.5), format="rgb24")
+            frame.pts = index
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+async def test_first_picture_of_a_watched_tracking_view_arrives(
+    hass: HomeAssistant,
+    hass_client_no_auth: Any,
+    link_module: Any,  # noqa: F811
+    socket_enabled: None,
+    tmp_path: Path,
+) -> None:
+    """A real agent (heartbeat every 5 s) on the empty room: the first still is a picture.
+
+    The view is opened right after a heartbeat, so the agent learns it is watched
+    only from the next answer, about 5 s later; the still must wait that long.
+    """
+    with all_entities_enabled():
+        entry = await _async_setup_agent_entry(hass)
+    client = await hass_client_no_auth()
+    args = _args(str(client.make_url("/")).rstrip("/"), key=KEY)
+    args.source = str(_still_room_clip(tmp_path / "room.mp4"))  # once empty: only heartbeats
+    args.interval = 5.0
+    link = entry.runtime_data.host
+    heartbeats: asyncio.Queue[float] = asyncio.Queue()
+    take = link._async_take
+
+    def _spy(message: dict[str, Any]) -> None:
+        take(message)
+        if message["kind"] == "heartbeat" and message["state"] == "empty":
+            heartbeats.put_nowait(asyncio.get_running_loop().time())
+
+    link._async_take = _spy
+    reporter = link_module.Reporter(args)
+    thread = threading.Thread(target=reporter.run, daemon=True)
+    thread.start()
+    try:
+        async with asyncio.timeout(30):
+            await heartbeats.get()
+            while not heartbeats.empty():
+                heartbeats.get_nowait()
+            await heartbeats.get()  # the view is opened just after a heartbeat
+        loop = asyncio.get_running_loop()
+        assert hass.states.get(OCCUPANCY).state == "off"
+        assert entry.runtime_data.latest_jpeg() is None  # nothing uploaded while unwatched
+        started = loop.time()
+        image = await async_get_image(hass, TRACKING_VIEW)
+        waited = loop.time() - started
+        assert image.content.startswith(b"\xff\xd8")
+        with av.open(io.BytesIO(image.content)) as container:
+            picture = next(container.decode(video=0))
+        assert picture.width <= 480  # the agent's small picture
+        # It came after the agent's next heartbeat answer told it the view is watched.
+        assert waited > 4.0
+        assert not heartbeats.empty()
+    finally:
+        reporter.stop()
+        await hass.async_add_executor_job(thread.join, 10)
+    assert not thread.is_alive()
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -74,12 +74,12 @@ async def test_still_image_waits_for_the_first_render(
 async def test_still_image_gives_up_after_the_first_frame_timeout(
     hass: HomeAssistant, pipelines: list[FakePipeline]
 ) -> None:
-    """Nothing rendered: an error after FIRST_FRAME_TIMEOUT, not a hang."""
+    """Nothing rendered: an error after the first-frame timeout, not a hang."""
     _, pipeline = await async_setup_streaming(hass, pipelines)
     loop = asyncio.get_running_loop()
     started = loop.time()
     with (
-        patch("custom_components.smart_play.camera.FIRST_FRAME_TIMEOUT", 0.5),
+        patch("custom_components.smart_play.camera_host.LOCAL_FIRST_FRAME_TIMEOUT", 0.5),
         pytest.raises(HomeAssistantError),
     ):
         await async_get_image(hass, CAMERA)

@@ -141,9 +141,27 @@ async def test_options_show_the_agent_command_again(hass: HomeAssistant) -> None
     await async_setup(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    # Gestures and people need the frames in Home Assistant: not offered here.
-    # Zones to ignore are: the agent's engine gets them with its settings.
-    assert result["menu_options"] == ["settings", "zones", "agent"]
+    # People need the face crops in Home Assistant: not offered here. Zones to
+    # ignore and gestures are: the agent's engine and gesture analyzer get them.
+    assert result["menu_options"] == ["settings", "zones", "gestures", "agent"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "gestures"}
+    )
+    assert result["step_id"] == "gestures"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"gestures": True, "gesture_zone": "0.5, 0, 1, 0.6", "gesture_mirror": False},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()  # gestures on: the entry reloads (event entity)
+    assert entry.options["gestures"] is True
+    assert entry.runtime_data.features.gestures_enabled
+    assert entry.runtime_data._agent_settings()["gestures"] == {
+        "enabled": True,
+        "zone": [0.5, 0.0, 1.0, 0.6],
+        "mirror": False,
+    }
+    result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "agent"}
     )

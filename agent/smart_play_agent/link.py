@@ -4,8 +4,11 @@ The vision pipeline (the integration's own code) runs in its threads; this modul
 loop, in the main thread, POSTs the current state to the entry's webhook at once on
 every occupancy change and otherwise every ``--interval`` seconds, and applies the
 settings Home Assistant answers with (absence delay, sensitivity, exclusion zones,
-camera on/off, whether the tracking view is watched). Only while the tracking view
-is watched does a small annotated JPEG go along; frames never leave otherwise.
+camera on/off, whether the tracking view is watched, hand gestures). Only while the
+tracking view is watched does a small annotated JPEG go along; frames never leave
+otherwise. While the answer says gestures are on, the integration's gesture analyzer
+runs here too and each gesture is sent at once (a gesture that cannot be delivered
+is dropped, never played late).
 
 When Home Assistant cannot be reached the agent keeps analysing and retries with
 back-off (1, 2, 4 s, at most :data:`MAX_BACKOFF`); every message carries the whole
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+from collections import deque
 import contextlib
 import json
 import signal
@@ -64,6 +68,11 @@ class Reporter:
         self.sensitivity = int(args.sensitivity)
         self.fps = float(args.fps or 10.0)
         self.exclude_zones: list[Any] = []
+        self.gestures_on = False
+        self.gesture_zone: list[float] | None = None  # None: the analyzer's default
+        self.gesture_mirror = True
+        self._gestures: Any = None  # GestureAnalyzer, made when the camera opens
+        self._gesture_events: deque[Any] = deque()
         self.camera_wanted = True
         self.watched = False
         self._wake = threading.Event()
@@ -97,10 +106,18 @@ class Reporter:
             )
         )
         self._apply_zones()
+        if self._gestures is None:
+            from .vision.gestures import GestureAnalyzer
+
+            self._gestures = GestureAnalyzer(self._on_gesture)
+        self._apply_gestures()
+        from .vision.analysis import AnalyzingEngine
+
+        analysed = AnalyzingEngine(self._engine, [self._gestures])
         source = FrameSource(self.source, fps_cap=self.fps, loop=self.args.loop, realtime=True)
         self._pipeline = VisionPipeline(
             source,
-            self._engine,
+            analysed,
             on_transition=self._on_transition,
             on_source_state=self._on_source_state,
             renderer=self._render,
@@ -145,11 +162,18 @@ class Reporter:
             self._camera_reason = state.reason
         self._wake.set()
 
+    def _on_gesture(self, event: Any) -> None:
+        """Queue a gesture (pipeline thread) and wake the loop to send it at once."""
+        self._gesture_events.append(event)
+        self._wake.set()
+
     def _render(self, image: Any, result: Any, delay: float) -> bytes:
         """Return a small annotated JPEG (only while the tracking view is watched)."""
         from .vision import render
 
         annotated = image if result is None else render.annotate(image, result, delay=delay)
+        if result is not None and self._gestures is not None:
+            self._gestures.draw(annotated, result)  # the zone (and the last gesture)
         step = max(1, int(annotated.shape[1] // JPEG_WIDTH))
         return render.encode_jpeg(annotated[::step, ::step], quality=70)
 
@@ -158,6 +182,20 @@ class Reporter:
         if setter is not None:
             zones = tuple(tuple(float(v) for v in zone) for zone in self.exclude_zones)
             setter(zones)
+
+    def _apply_gestures(self) -> None:
+        analyzer = self._gestures
+        if analyzer is None:
+            return
+        analyzer.detector.config.mirror = self.gesture_mirror
+        if self.gesture_zone is not None and tuple(self.gesture_zone) != analyzer.zone:
+            try:
+                analyzer.set_zone(tuple(self.gesture_zone))
+            except (TypeError, ValueError) as err:
+                _say(f"ignoring the gesture zone from Home Assistant ({err})")
+        if analyzer.enabled != self.gestures_on:
+            analyzer.enabled = self.gestures_on
+            _say("hand gestures " + ("on" if self.gestures_on else "off"))
 
     # -------------------------------------------------------------- protocol
     def message(self, kind: str) -> dict[str, Any]:
@@ -242,6 +280,16 @@ class Reporter:
             self.exclude_zones = zones
             if self._engine is not None:
                 self._apply_zones()
+        gestures = settings.get("gestures") or {}
+        zone = gestures.get("zone")
+        wanted_gestures = (
+            bool(gestures.get("enabled")),
+            [float(v) for v in zone] if isinstance(zone, list) else self.gesture_zone,
+            bool(gestures.get("mirror", True)),
+        )
+        if wanted_gestures != (self.gestures_on, self.gesture_zone, self.gesture_mirror):
+            self.gestures_on, self.gesture_zone, self.gesture_mirror = wanted_gestures
+            self._apply_gestures()
         if settings.get("fps"):
             self.fps = float(settings["fps"])  # applies when the camera is opened next
         wanted = bool(answer.get("camera", True))
@@ -253,10 +301,17 @@ class Reporter:
                 self.close_camera("camera switched off in Home Assistant")
 
     # ------------------------------------------------------------------ loop
-    def _report(self, kind: str) -> bool:
+    def _report(self, kind: str, gesture: Any = None) -> bool:
         """Send one message; True when Home Assistant took it."""
+        message = self.message(kind)
+        if gesture is not None:
+            message["gesture"] = {
+                "gesture": str(gesture.gesture),
+                "motion": str(gesture.motion)[:40],
+                "t": round(max(0.0, float(gesture.t)), 3),
+            }
         try:
-            answer = self.send(self.message(kind))
+            answer = self.send(message)
         except Rejected as err:
             self._trouble(str(err))
             return False
@@ -297,6 +352,18 @@ class Reporter:
                 break
             self._wake.clear()
             now = time.monotonic()
+            if self._gesture_events:
+                # Each gesture at once (with the whole state); one that cannot be
+                # delivered now is dropped: a late play/pause would surprise.
+                ok = True
+                while self._gesture_events:
+                    event = self._gesture_events.popleft()
+                    if self.gestures_on:
+                        ok = self._report("gesture", event) and ok
+                if ok:
+                    backoff = 1.0
+                    next_heartbeat = time.monotonic() + self.interval
+                continue
             if self._problem is not None and not transition and now < due:
                 continue
             if self.watched and now >= next_frame:

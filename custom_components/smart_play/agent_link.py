@@ -8,19 +8,25 @@ only). The webhook id is the entry's secret; it is never logged.
 Every message carries the agent's whole current state, so a message that gets
 through after an outage brings Home Assistant up to date by itself::
 
-    {"v": 1, "kind": "heartbeat" | "transition" | "frame", "agent": "0.1.0",
+    {"v": 1, "kind": "heartbeat" | "transition" | "frame" | "gesture", "agent": "0.1.0",
      "state": "occupied" | "empty" | "unknown", "reason": "...", "t": 12.3,
      "seq": 4,            # transitions the agent's engine made since it started
      "camera": "streaming" | "connecting" | "failed" | "stopped",
      "camera_reason": null, "fps": 9.8, "motion": 1.2,
      "interval": 5,       # seconds until the next heartbeat
-     "jpeg": "<base64>"}  # "frame" only: the annotated picture, while watched
+     "jpeg": "<base64>",  # "frame" only: the annotated picture, while watched
+     "gesture": {"gesture": "next_track", "motion": "swipe left"}}  # "gesture" only
 
 The answer carries the entry's settings, so a change in Home Assistant reaches the
 agent within one heartbeat::
 
     {"v": 1, "camera": true, "watched": false,
-     "settings": {"delay": 2.0, "sensitivity": 5, "fps": 10.0, "exclude_zones": []}}
+     "settings": {"delay": 2.0, "sensitivity": 5, "fps": 10.0, "exclude_zones": [],
+                  "gestures": {"enabled": false, "zone": [0.5, 0.0, 1.0, 0.5], "mirror": true}}}
+
+The agent runs the gesture analyzer itself while the answer says gestures are on
+and sends each gesture at once; Home Assistant handles it exactly like a gesture
+seen by a local camera (event entity, ``smart_play_gesture``, player command).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 import voluptuous as vol
 
 from .const import CONF_SOURCE, DOMAIN, SOURCE_AGENT
+from .vision.gestures import Gesture, GestureEvent
 from .vision.pipeline import WATCH_SECONDS, PipelineStats
 from .vision.types import Occupancy, SourceState, SourceStatus, Transition
 
@@ -56,12 +63,23 @@ MAX_BODY: Final = 512 * 1024  # bytes of one request (a small JPEG, base64)
 MISSED_HEARTBEATS: Final = 3  # silent intervals before the agent counts as offline
 DEFAULT_INTERVAL: Final = 5.0
 FRAME_FRESH: Final = 5.0  # seconds an uploaded picture is shown
+# After the tracking view is opened the agent learns it in its next answer (at most
+# one heartbeat interval), then uploads. Home Assistant's camera proxy gives up at 10 s.
+FIRST_FRAME_MARGIN: Final = 3.0
+FIRST_FRAME_MAX: Final = 9.0
+GESTURE_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("gesture"): vol.In([str(gesture) for gesture in Gesture]),
+        vol.Optional("motion", default=""): vol.All(str, vol.Length(max=40)),
+        vol.Optional("t", default=0.0): vol.All(vol.Coerce(float), vol.Range(min=0)),
+    }
+)
 _TEXT = vol.All(str, vol.Length(max=300))
 
 MESSAGE_SCHEMA: Final = vol.Schema(
     {
         vol.Required("v"): PROTOCOL,
-        vol.Required("kind"): vol.In(("heartbeat", "transition", "frame")),
+        vol.Required("kind"): vol.In(("heartbeat", "transition", "frame", "gesture")),
         vol.Required("state"): vol.In([str(state) for state in Occupancy]),
         vol.Optional("reason", default=""): _TEXT,
         vol.Optional("t", default=0.0): vol.All(vol.Coerce(float), vol.Range(min=0)),
@@ -76,6 +94,7 @@ MESSAGE_SCHEMA: Final = vol.Schema(
             vol.Coerce(float), vol.Range(min=0.5, max=60)
         ),
         vol.Optional("jpeg"): str,
+        vol.Optional("gesture"): GESTURE_SCHEMA,
         vol.Optional("agent"): _TEXT,
     },
     extra=vol.REMOVE_EXTRA,
@@ -127,6 +146,7 @@ class AgentLink:
         on_source_state: Callable[[SourceState], None],
         on_stats: Callable[[PipelineStats], None],
         settings: Callable[[], dict[str, Any]],
+        on_gesture: Callable[[GestureEvent], None],
     ) -> None:
         """Create the link (the webhook is registered by :meth:`async_start`)."""
         self.hass = hass
@@ -136,6 +156,8 @@ class AgentLink:
         self._on_source_state = on_source_state
         self._on_stats = on_stats
         self._settings = settings
+        self._on_gesture = on_gesture
+        self._interval = DEFAULT_INTERVAL
         self._camera_enabled = True
         self._registered = False
         self._offline_unsub: CALLBACK_TYPE | None = None
@@ -196,6 +218,11 @@ class AgentLink:
             return None
         return self._jpeg
 
+    @property
+    def first_frame_timeout(self) -> float:
+        """The agent learns that the view is watched in its next answer: one interval + margin."""
+        return min(FIRST_FRAME_MAX, self._interval + FIRST_FRAME_MARGIN)
+
     # --------------------------------------------------------------- webhook
     async def _async_handle_webhook(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
@@ -227,6 +254,8 @@ class AgentLink:
             message: dict[str, Any] = MESSAGE_SCHEMA(payload)
         except vol.Invalid as err:
             raise BadRequest(HTTPStatus.BAD_REQUEST, f"invalid message: {err}") from err
+        if (message["kind"] == "gesture") != ("gesture" in message):
+            raise BadRequest(HTTPStatus.BAD_REQUEST, "a gesture message carries one gesture")
         if "jpeg" in message:
             try:
                 jpeg = base64.b64decode(message["jpeg"], validate=True)
@@ -267,7 +296,8 @@ class AgentLink:
         self.messages += 1
         self.last_seen = now
         self.agent_version = message.get("agent")
-        self._schedule_offline(message["interval"])
+        self._interval = float(message["interval"])
+        self._schedule_offline(self._interval)
         if not self._camera_enabled:
             return  # switched off: what the agent still reports until it obeys is moot
         came_back = self._source.status is SourceStatus.OFFLINE
@@ -287,6 +317,10 @@ class AgentLink:
         if isinstance(message.get("jpeg"), bytes):
             self._jpeg = message["jpeg"]
             self._jpeg_at = now
+        if (gesture := message.get("gesture")) is not None:
+            self._on_gesture(
+                GestureEvent(Gesture(gesture["gesture"]), gesture["t"], gesture["motion"])
+            )
         self._on_stats(
             PipelineStats(
                 state=state,

@@ -17,9 +17,8 @@ if TYPE_CHECKING:
 
 PARALLEL_UPDATES = 0
 
-# The pipeline renders annotated frames only while someone watches, and the
-# first request is what starts it: wait this long for the first frame.
-FIRST_FRAME_TIMEOUT = 4.0  # generous: a busy machine may take a while to start rendering
+# The first request is what starts the rendering (locally, or on the desk agent):
+# the host says how long the first frame may take (runtime.first_frame_timeout).
 FIRST_FRAME_POLL = 0.05
 
 
@@ -58,9 +57,9 @@ class SmartPlayTrackingCamera(SmartPlayEntity, Camera):
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
         """Return the newest annotated frame as JPEG (None if none is rendered in time)."""
-        # The pipeline offers no event to wait on; the first call is what makes
-        # it render, so poll briefly for that first frame.
-        for _ in range(round(FIRST_FRAME_TIMEOUT / FIRST_FRAME_POLL)):
+        # The host offers no event to wait on; the first call is what makes it
+        # render, so poll for that first frame as long as the host may need.
+        for _ in range(round(self.runtime.first_frame_timeout / FIRST_FRAME_POLL)):
             if (jpeg := self.runtime.latest_jpeg()) is not None:
                 return jpeg
             await asyncio.sleep(FIRST_FRAME_POLL)

@@ -20,6 +20,9 @@ from .vision.pipeline import VisionPipeline
 
 # Stopping waits this long for the analysis thread (a frame in progress).
 STOP_TIMEOUT = 5.0
+# The pipeline renders annotated frames only while someone watches, and the first
+# request is what starts it: wait this long for the first frame.
+LOCAL_FIRST_FRAME_TIMEOUT = 4.0  # generous: a busy machine may take a while to start rendering
 
 
 class CameraHost(Protocol):
@@ -36,6 +39,10 @@ class CameraHost(Protocol):
 
     def latest_jpeg(self) -> bytes | None:
         """Return the newest annotated frame; asking keeps the tracking view rendered."""
+
+    @property
+    def first_frame_timeout(self) -> float:
+        """Seconds the tracking view waits for the first frame after it is opened."""
 
 
 class LocalCamera:
@@ -65,3 +72,8 @@ class LocalCamera:
     def latest_jpeg(self) -> bytes | None:
         """Newest annotated frame of the pipeline."""
         return self.pipeline.latest_jpeg()
+
+    @property
+    def first_frame_timeout(self) -> float:
+        """The pipeline starts rendering at the first request: a few seconds at most."""
+        return LOCAL_FIRST_FRAME_TIMEOUT

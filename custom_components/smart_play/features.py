@@ -50,6 +50,15 @@ SIGNAL_GESTURE: Final = "smart_play_gesture_{}"
 EVENT_GESTURE: Final = f"{DOMAIN}_gesture"
 
 
+def gesture_settings(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Gesture settings as a desk agent applies them (its heartbeat answer)."""
+    return {
+        "enabled": bool(options.get(OPT_GESTURES, False)),
+        "zone": list(gesture_zone_option(dict(options))),
+        "mirror": bool(options.get(OPT_GESTURE_MIRROR, True)),
+    }
+
+
 def gesture_zone_option(options: dict[str, Any]) -> tuple[float, float, float, float]:
     """Return the configured gesture zone (the default one when unset or invalid)."""
     try:
@@ -85,7 +94,7 @@ class SmartPlayFeatures:
         self._tasks: set[asyncio.Task[Any]] = set()
         options = entry.options
         self.gestures = GestureAnalyzer(
-            self._threadsafe(self._async_handle_gesture),
+            self._threadsafe(self.async_handle_gesture),
             GestureConfig(
                 zone=gesture_zone_option(dict(options)),
                 mirror=bool(options.get(OPT_GESTURE_MIRROR, True)),
@@ -170,8 +179,14 @@ class SmartPlayFeatures:
         }
 
     @callback
-    def _async_handle_gesture(self, event: GestureEvent) -> None:
-        """Tell the entity about a recognised gesture and carry it out."""
+    def async_handle_gesture(self, event: GestureEvent) -> None:
+        """Carry out a recognised hand gesture: the user sees the event, the player obeys.
+
+        One path for both hosts (the local pipeline and the desk agent's webhook):
+        the gesture event entity fires, ``smart_play_gesture`` goes on the bus and
+        the controller carries the command out on the player. Ignored while the
+        gestures option is off or the entry is stopping.
+        """
         if self._stopped or not self.gestures.enabled:
             return
         self.last_gesture = event

@@ -50,8 +50,9 @@ _LOGGER = logging.getLogger(__name__)
 MENU: Final = ["settings", "zones", "gestures", "people", "add_person", "remove_person"]
 #: Spotify entries also choose their devices.
 SPOTIFY_MENU: Final = ["devices"]
-# Steps that need the frames in Home Assistant: not offered for a desk agent's entry.
-FRAME_STEPS: Final = frozenset({"gestures", "people", "add_person", "remove_person"})
+# Steps that need the frames (face crops) in Home Assistant: not offered for a desk
+# agent's entry. Gestures are analysed by the agent itself, so they are offered.
+FRAME_STEPS: Final = frozenset({"people", "add_person", "remove_person"})
 MAX_EXCLUDE_ZONES: Final = 8
 MIN_EXCLUDE_SIDE: Final = 0.02  # a zone thinner than 2 % of the picture is a typo
 CONF_NAME: Final = "name"
@@ -65,7 +66,8 @@ def menu(entry: ConfigEntry[Any]) -> list[str]:
     """Return the options menu of ``entry``.
 
     Spotify entries also choose their devices; a desk agent's entry shows the
-    agent's command and has no steps that need the frames in Home Assistant.
+    agent's command and has no people steps (they need the frames in Home
+    Assistant); its gestures are analysed on the desk computer.
     """
     spotify = entry.data.get(CONF_TARGET_TYPE) == TARGET_SPOTIFY
     steps = [*MENU, *SPOTIFY_MENU] if spotify else list(MENU)

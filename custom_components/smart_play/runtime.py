@@ -41,7 +41,7 @@ from .const import (
     SIGNAL_UPDATE,
 )
 from .controller import PlaybackController
-from .features import SmartPlayFeatures
+from .features import SmartPlayFeatures, gesture_settings
 from .source_resolver import camera_stream_resolver, is_camera_entity
 from .vision.engine import EngineConfig, OccupancyEngine, clean_zones
 from .vision.pipeline import PipelineStats, VisionPipeline
@@ -110,6 +110,7 @@ class SmartPlayRuntime:
                 on_source_state=self._async_handle_source_state,
                 on_stats=self._async_handle_stats,
                 settings=self._agent_settings,
+                on_gesture=self.features.async_handle_gesture,
             )
             return
         source = FrameSource(
@@ -208,6 +209,11 @@ class SmartPlayRuntime:
         return self.host.latest_jpeg()
 
     @property
+    def first_frame_timeout(self) -> float:
+        """Seconds the tracking view waits for its first frame (longer for a desk agent)."""
+        return self.host.first_frame_timeout
+
+    @property
     def camera_enabled(self) -> bool:
         """Whether the Camera switch is on (the default)."""
         return bool(self.entry.options.get(OPT_CAMERA, True))
@@ -253,6 +259,7 @@ class SmartPlayRuntime:
             "sensitivity": self.sensitivity,
             "fps": float(options.get(OPT_FPS, DEFAULT_FPS)),
             "exclude_zones": [list(zone) for zone in self.engine.config.exclude_zones],
+            "gestures": gesture_settings(options),
         }
         return settings
 
