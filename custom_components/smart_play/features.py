@@ -139,10 +139,19 @@ class SmartPlayFeatures:
             # is on: reload to add/remove them.
             self.gestures.enabled = enabled
             self.people.analyzer.enabled = people
-            self.hass.config_entries.async_schedule_reload(self.entry.entry_id)
+            # The options flow stores the options only after this returns, and a
+            # reload starts at once (eager task): schedule it on the next loop turn
+            # so the reloaded entry reads the new options.
+            self.hass.loop.call_soon(self._async_reload)
             return
         async_dispatcher_send(self.hass, self.gesture_signal, None)
         async_dispatcher_send(self.hass, self.people.signal)
+
+    @callback
+    def _async_reload(self) -> None:
+        """Reload the entry to add/remove the feature entities (unless it was unloaded)."""
+        if not self._stopped:
+            self.hass.config_entries.async_schedule_reload(self.entry.entry_id)
 
     async def async_load(self) -> None:
         """Load the enrolled people."""
