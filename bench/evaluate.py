@@ -129,13 +129,40 @@ def target_misses(report: ClipReport) -> list[str]:
     return misses
 
 
+def rate_differences(native: ClipReport, other: ClipReport) -> list[str]:
+    """Where ``other`` (a reduced rate) decides differently from ``native``; empty when they agree.
+
+    Agreement (issue 11): the same sequence of states, each transition within
+    one frame interval of ``other``'s rate. That is what the frame grid
+    allows and no more: a transition at native time t can only show at the
+    first analysed frame at or after t, which the rate cap keeps less than one
+    interval later (:class:`~custom_components.smart_play.vision.ratecap.RateCap`:
+    consecutive analysed frames are less than one interval plus one native
+    frame apart). Half a native frame is added for the native time's own
+    rounding to its frame. A transition may also come up to an interval
+    earlier (the last frame with evidence may be dropped at the reduced rate).
+    Each difference reads ``STATE@native_t +delta``.
+    """
+    a, b = native.transitions, other.transitions
+    tol = other.interval + native.interval / 2 + 1e-6
+    out = [
+        f"{x.state.value}@{x.t:.2f} {y.t - x.t:+.2f}"
+        for x, y in zip(a, b, strict=False)
+        if x.state is y.state and abs(x.t - y.t) > tol
+    ]
+    if [t.state for t in a] != [t.state for t in b]:
+        first = next(
+            (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x.state is not y.state),
+            min(len(a), len(b)),
+        )
+        where = f"@{a[first].t:.2f}" if first < len(a) else f"@{b[first].t:.2f}"
+        out.append(f"states differ from transition {first + 1}{where} ({len(a)} vs {len(b)})")
+    return out
+
+
 def rates_agree(native: ClipReport, other: ClipReport) -> bool:
     """Same transitions as at native rate, each within one frame interval of ``other``'s rate."""
-    a, b = native.transitions, other.transitions
-    if [t.state for t in a] != [t.state for t in b]:
-        return False
-    tol = other.interval + native.interval / 2 + 1e-6
-    return all(abs(x.t - y.t) <= tol for x, y in zip(a, b, strict=True))
+    return not rate_differences(native, other)
 
 
 def load_labels(path: Path) -> dict:
@@ -361,6 +388,7 @@ def run(
     worst = 0
     met = total = 0
     for clip in clips:
+        native: ClipReport | None = None
         for report, agree, misses in evaluate_rates(clip, config, rates):
             total += 1
             met += not misses
@@ -368,6 +396,11 @@ def run(
             print(
                 f"{report.row()}  | {agree:5s} | {'ok' if not misses else ', '.join(misses)}  (x{speed:.0f})"
             )
+            if report.rate is None:
+                native = report
+            elif agree == "NO" and native is not None:
+                for diff in rate_differences(native, report):
+                    print(f"    differs from native: {diff}")
             if args.transitions:
                 for tr in report.transitions:
                     print(f"    {tr.t:8.2f} {tr.state.value:8s} {tr.reason}")

@@ -253,7 +253,9 @@ def test_reset_forgets_and_relearns(make_engine: Callable[..., OccupancyEngine])
     settled_empty(engine)
     engine.reset()
     assert engine.state is Occupancy.UNKNOWN
-    results = run(engine, [None] * 5 + walk(-BLOCK_W + 5, 140, 10), start=20.0)
+    # The block comes in wide enough to be motion in its first frame: a
+    # forgotten reference means the walk, not a stale "still person", decides.
+    results = run(engine, [None] * 5 + walk(-BLOCK_W + 25, 140, 10), start=20.0)
     assert engine.state is Occupancy.OCCUPIED
     assert transitions(results)[0][2] == "motion"
 

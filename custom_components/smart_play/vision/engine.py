@@ -821,16 +821,31 @@ class OccupancyEngine:
                 track.region = union
                 return True, "still person", union
         # Nobody was seen moving yet (start-up): micro-motion finds a seated person.
-        last = track.last_motion
-        micro_blobs = (
-            self._micro.changes(t, cells) if last is None or t - last > self._micro.lag else []
-        )
+        micro_blobs = self._seated_at_startup(t, cells)
         if micro_blobs:
             union = bounding(micro_blobs)
             self._trust_quiet_reference(t, self._sm.state)
             track.region = union
             return True, "still person", union
         return False, "", None
+
+    def _seated_at_startup(self, t: float, cells: np.ndarray) -> list[Blob]:
+        """Small clustered changes that show a seated person nobody saw walk in.
+
+        At start-up (or back from UNKNOWN) a person already sitting there is
+        found by the small movements of breathing, blinking, a head turning:
+        clustered changes against any picture of the last second that is at
+        least half a second old (MicroMotion.MIN_AGE). Comparing against every
+        such picture, not only the one a second old, makes the "still person"
+        come at the same time at any analysis rate (within one frame
+        interval): a head that turns and turns back between two analysed
+        frames a second apart is still seen against the pictures in between.
+        Within MicroMotion.lag s after motion the motion itself decides.
+        """
+        last = self._track.last_motion
+        if last is not None and t - last <= self._micro.lag:
+            return []
+        return self._micro.changes_since(t, cells, self._micro.MIN_AGE)
 
     def _check_alive(self, t: float, cells: np.ndarray) -> tuple[bool, str | None]:
         """Drop "still person" evidence that never moved for ``still_timeout`` s.

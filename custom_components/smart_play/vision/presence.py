@@ -248,6 +248,8 @@ class PersonTrack:
 class MicroMotion:
     """Clustered small changes against the picture ``lag`` seconds ago."""
 
+    MIN_AGE = 0.5  # s: youngest picture :meth:`changes_since` compares against at start-up
+
     def __init__(self, lag: float = 1.0) -> None:
         """Empty history."""
         self.lag = lag
@@ -272,9 +274,30 @@ class MicroMotion:
     def changes(self, t: float, cells: np.ndarray) -> list[Blob]:
         """Clusters of cells that changed since ``t - lag`` (after :meth:`push`)."""
         hist = self._history
-        if not hist or hist[0][0] > t - self.lag or hist[0][1].shape != cells.shape:
+        if not hist or hist[0][0] > t - self.lag:
             return []
-        changed = np.abs(cells - hist[0][1]) > self.threshold
+        return self._clusters(hist[0][1], cells)
+
+    def changes_since(self, t: float, cells: np.ndarray, min_age: float) -> list[Blob]:
+        """Clusters of cells that changed against a kept picture at least ``min_age`` s old.
+
+        The kept pictures are those of the last ``lag`` s and the newest one
+        older than that (after :meth:`push`); the oldest is tried first and
+        the first one that shows clustered changes decides.
+        """
+        for when, before in self._history:
+            if when > t - min_age + 1e-6:
+                break
+            found = self._clusters(before, cells)
+            if found:
+                return found
+        return []
+
+    def _clusters(self, before: np.ndarray, cells: np.ndarray) -> list[Blob]:
+        """Clusters of cells that differ between ``before`` and ``cells``."""
+        if before.shape != cells.shape:
+            return []
+        changed = np.abs(cells - before) > self.threshold
         if self.ignore is not None and self.ignore.shape == changed.shape:
             changed &= ~self.ignore
         share = float(changed.mean())
