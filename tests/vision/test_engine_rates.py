@@ -15,11 +15,14 @@ sizes, and tests/vision/test_engine_clips.py runs those.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bench.evaluate import ROOT, ClipReport, evaluate_clip, load_labels, rate_differences
-from custom_components.smart_play.vision.engine import EngineConfig
-from custom_components.smart_play.vision.types import Occupancy, Transition
+from custom_components.smart_play.vision.engine import EngineConfig, OccupancyEngine
+from custom_components.smart_play.vision.types import Frame, Occupancy, Transition
+
+from .test_engine_lighting import empty_room, room_frame
 
 SHARED = [ROOT.parent / "shared" / "clips", ROOT.parent.parent / "shared" / "clips"]
 DATA = next((p for p in SHARED if (p / "one-by-one-person-detection.json").exists()), None)
@@ -35,10 +38,7 @@ CLIPS = [
 RATES = (2.0, 3.0, 5.0, 10.0, 15.0)
 DELAY = 2.0
 # Rows that do not agree on main yet (strict: a fix must remove its entry).
-PENDING = {
-    ("one-by-one-person-detection", 2.0): "entries come one frame late",
-    ("one-by-one-person-detection", 3.0): "entries come one frame late",
-}
+PENDING: dict[tuple[str, float], str] = {}
 _CACHE: dict[tuple[str, float | None], ClipReport] = {}
 
 
@@ -96,3 +96,34 @@ def test_agreement_allows_the_frame_grid_and_no_more() -> None:
     assert rate_differences(native, _report([1.5, 3.5], 2.0)) == []
     assert rate_differences(native, _report([1.6, 4.0], 2.0)) == ["occupied@1.00 +0.60"]
     assert rate_differences(native, _report([1.0], 2.0)) != []
+
+
+@pytest.mark.parametrize("fps", [2.0, 3.0, 5.0])
+def test_at_a_low_rate_someone_in_dark_clothes_is_an_entry_in_the_first_frame(
+    fps: float,
+) -> None:
+    # Between two analysed frames a person in dark clothes steps into the real
+    # empty room: every changed pixel is darker (as if a lamp went off), but the
+    # change is their texture, not the room's, so it is an entry at once (not
+    # one frame later, which at 2 fps is half a second).
+    engine = OccupancyEngine(EngineConfig(use_opencv=False, startup_quiet=3.0))
+    h, w = empty_room().shape[1:3]
+    rng = np.random.default_rng(5)
+    person = rng.uniform(10.0, 45.0, size=(h * 3 // 5, w // 8, 1)).astype(np.float32)
+    enter = 6.0
+    first_seen = None
+    states = []
+    for i in range(round(9.0 * fps)):
+        t = i / fps
+        img = room_frame(round(t * 10.0))
+        if t >= enter:
+            # walks in from the left edge at 60 px/s (first seen half inside)
+            x = round((t - enter) * 60.0) - person.shape[1] // 2
+            x0, x1 = max(0, x), min(w, x + person.shape[1])
+            img[h // 5 : h // 5 + person.shape[0], x0:x1] = person[:, x0 - x : x1 - x]
+            first_seen = t if first_seen is None else first_seen
+        result = engine.process(Frame(np.clip(img, 0, 255).astype(np.uint8), t, 0.0))
+        states.append((t, result.state))
+    assert any(s is Occupancy.EMPTY for t, s in states if t < enter)
+    occupied = next(t for t, s in states if s is Occupancy.OCCUPIED)
+    assert occupied == pytest.approx(first_seen)

@@ -65,6 +65,7 @@ from .motion import (
     MotionResult,
     blob_to_box,
     bounding,
+    cell_fraction,
     components,
     downscale_factor,
     downscale_gray,
@@ -92,11 +93,13 @@ FACE_MAX_MOTION = 2.0  # % of cells moving above which the face check is skipped
 EDGE_BAND = 0.25  # the last motion's centre must lie in this outer share of the frame
 VERIFY = 1.0  # s of calm a start-up reference cell needs before motion there
 HEADING = 1.0  # cells the motion must have moved towards a border to count as leaving
-ENTRY_WINDOW = 0.6  # s: an entry into an empty room needs change in two frames this close
+ENTRY_WINDOW = 0.6  # s: frame intervals above this are "low rate" for _vacated
+ENTRY_SPAN = 0.2  # s: an entry needs the picture changing this long since the last calm frame
 REF_TAU = 0.95  # s: time constant of the empty-room reference while EMPTY and calm
 STARTUP_TAU = 0.45  # s: same for the provisional start-up reference
 QUIET_TRUST = 4.0  # s of start-up without any evidence after which an arrival trusts the reference
 LIGHT_SIGN = 0.95  # share of changed pixels changing the same way that marks a lighting step
+LIGHT_SPREAD = 0.45  # std of log(new/old) brightness over the changed pixels of a lighting step
 BUMP_SHARE = 0.2  # share of cells in motion that makes the engine check for a camera shift
 SHIFT = 2  # small-image pixels (about 4 camera pixels at 320 wide) a bump may shift the picture
 BUMP_GAIN = 0.6  # a shift that leaves less than this of the change is the camera moving
@@ -265,7 +268,8 @@ class OccupancyEngine:
         self._prev_cells: np.ndarray | None = None  # cell means of the previous frame
         self._last_alive: float | None = None  # stream time of the last motion/micro-motion
         self._prev_small: np.ndarray | None = None  # previous normalised small frame
-        self._entry_since: float | None = None  # first frame of a possible entry (while EMPTY)
+        # last calm frame (time, small picture) before a possible entry (see _entry_confirmed):
+        self._entry_calm: tuple[float, np.ndarray] | None = None
         # recent motion where nobody is known to be:
         self._entry_seen: deque[tuple[float, Blob]] = deque()
         self._ignore: np.ndarray | None = None  # exclusion-zone cells of the current grid
@@ -337,7 +341,7 @@ class OccupancyEngine:
         self._face_until = None
         self._last_t = None
         self._prev_small = None
-        self._entry_since = None
+        self._entry_calm = None
         self._entry_seen.clear()
         return self._sm.set_unknown(t, reason)
 
@@ -356,7 +360,7 @@ class OccupancyEngine:
         self._shape = None
         self._last_t = None
         self._prev_small = None
-        self._entry_since = None
+        self._entry_calm = None
         self._entry_seen.clear()
         self._sm = OccupancyStateMachine(self.config.delay, self.config.startup_quiet)
 
@@ -373,7 +377,7 @@ class OccupancyEngine:
                 if self._face is not None:
                     self._face.reset()
                 self._face_until = None
-                self._entry_since = None
+                self._entry_calm = None
                 self._entry_seen.clear()
             elif t > last:
                 self._last_dt = min(t - last, 1.0)
@@ -509,6 +513,8 @@ class OccupancyEngine:
         person_box: Box | None = None
 
         prev_small, self._prev_small = self._prev_small, small
+        if not motion.blobs:
+            self._entry_calm = (t, small)  # a calm frame (see _entry_confirmed)
         # In an empty room nobody is taken to have come in on the strength of one frame.
         confirmed = state is not Occupancy.EMPTY or (
             bool(motion.blobs) and self._entry_confirmed(t, prev_small, small)
@@ -722,57 +728,94 @@ class OccupancyEngine:
     def _entry_confirmed(self, t: float, before: np.ndarray | None, now: np.ndarray) -> bool:
         """Tell whether motion in an empty room is someone coming in.
 
-        Someone walking in changes the picture in consecutive frames; a one-off
-        step (something falling over, a monitor waking, a cut in the video,
-        the end of a looping clip) changes it once and is then still, although
-        the running background needs a few frames to catch up with it. So the
-        frame-to-frame change must show in two frames at most ENTRY_WINDOW
-        apart: one more frame of latency. Below 1 / ENTRY_WINDOW frames per
-        second (about 1.7 fps) a second frame would come too late for the
-        entry bound (0.5 s plus one frame interval), so there one frame with
-        change suffices. The confirming change must not be a pure lighting
-        step (see :meth:`_lighting_step`): a lamp switched on over a few frames
-        changes the picture in consecutive frames too, but never confirms.
+        Someone walking in keeps changing the picture from frame to frame; a
+        one-off step (something falling over, a monitor waking, a cut in the
+        video, the end of a looping clip) changes it once and is then still,
+        although the running background needs a few frames to catch up with
+        it. So the picture must have kept changing for ENTRY_SPAN s, counted
+        from the last calm frame (the change began after it): at 10 fps that
+        is one more frame of latency, at 5 fps and below the first changed
+        frame already spans ENTRY_SPAN. Counted in seconds, not frames, the
+        entry comes at the same time at every analysis rate (within one frame
+        interval). Against the calm picture the change must be a solid region
+        (:meth:`_solid_change`; thin lines along edges are the camera drifting)
+        and not a lighting step (:meth:`_lighting_step`: a lamp switched on
+        over a few frames changes the picture in consecutive frames too, but
+        never confirms). Right after a reset or a jump back in stream time
+        (when it is unknown whether the picture was calm) the first changed
+        frame never confirms.
         """
         if before is None or self._motion.changed_cells(before, now) < self._motion.min_cells:
-            self._entry_since = None
+            self._entry_calm = (t, now)
             return False
-        if self._lighting_step(before, now):
-            if self._entry_since is None:
-                self._entry_since = t
+        calm = self._entry_calm
+        if calm is None or t < calm[0]:
+            self._entry_calm = (t, now)
             return False
-        if self._last_dt > ENTRY_WINDOW:
-            return True
-        since = self._entry_since
-        if since is not None and 0.0 < t - since <= max(ENTRY_WINDOW, 1.5 * self._last_dt):
-            self._entry_since = None
-            return True
-        self._entry_since = t
-        return False
+        since, picture = calm
+        if t - since < ENTRY_SPAN - 1e-6 or self._lighting_step(picture, now):
+            return False
+        return self._solid_change(picture, now)
+
+    def _solid_change(self, before: np.ndarray, now: np.ndarray) -> bool:
+        """Tell whether a change is a solid region, as a person coming into view makes.
+
+        A person covers a whole patch of the picture (a head is at least 2x2
+        cells); a camera that drifts or pans slowly changes thin lines along
+        the edges of the room only (at a low analysis rate the drift of
+        several native frames adds up to "motion" between two analysed
+        frames). At least one cluster of changed cells must be MotionDetector
+        ``min_cells`` large and 2 cells wide and tall.
+        """
+        mot = self._motion
+        active = cell_fraction(np.abs(now - before) > mot.threshold) >= mot.cell_share
+        ignore = self._ignore
+        if ignore is not None and ignore.shape == active.shape:
+            active &= ~ignore
+        return any(
+            b.cells >= mot.min_cells and b.x1 - b.x0 >= 2 and b.y1 - b.y0 >= 2
+            for b in components(active)
+        )
 
     def _lighting_step(self, before: np.ndarray, now: np.ndarray) -> bool:
-        """Tell whether a change between two frames is light, not someone moving.
+        """Tell whether a change between two pictures is light, not someone moving.
 
         A lamp switched on (or off), a sunlight patch, a screen waking make the
         changed part of the picture brighter everywhere (or darker
         everywhere): at least LIGHT_SIGN of the clearly changed pixels change
-        the same way. Someone moving covers some background and uncovers
-        other background, and their outline and clothes are brighter here and
-        darker there, so the change is mixed within a frame or two of coming
-        into view. A lighting step can delay an entry by those frames, never
-        make one.
+        the same way. And light only scales what was there: the ratio of new
+        to old brightness is about the same on every changed pixel (the
+        spread of its logarithm stays below LIGHT_SPREAD), so the room's own
+        texture shows through. Someone moving covers some background and
+        uncovers other background, so the change is mixed within a frame or
+        two of coming into view; and someone who appears between two analysed
+        frames (at a low analysis rate), even in clothes darker than
+        everything behind them, shows their own texture, not the room's: the
+        ratio varies wildly. A lighting step never makes an entry, and a
+        person coming into view is not delayed by it at any rate.
         """
         diff = now - before
         thr = self._motion.threshold
-        up = pool_cells((diff > thr).astype(np.float32))
-        down = pool_cells((diff < -thr).astype(np.float32))
+        changed_up = diff > thr
+        changed_down = diff < -thr
+        up = pool_cells(changed_up.astype(np.float32))
+        down = pool_cells(changed_down.astype(np.float32))
         ignore = self._ignore
         if ignore is not None and ignore.shape == up.shape:
             up[ignore] = 0.0
             down[ignore] = 0.0
         n_up, n_down = float(up.sum()), float(down.sum())
         total = n_up + n_down
-        return total > 0.0 and max(n_up, n_down) >= LIGHT_SIGN * total
+        if not (total > 0.0 and max(n_up, n_down) >= LIGHT_SIGN * total):
+            return False
+        changed = changed_up | changed_down
+        if ignore is not None and ignore.shape == up.shape:
+            h, w = ignore.shape
+            changed[: h * CELL, : w * CELL] &= ~np.repeat(np.repeat(ignore, CELL, 0), CELL, 1)
+        if not changed.any():
+            return False
+        ratio = np.log(np.maximum(now[changed], 4.0) / np.maximum(before[changed], 4.0))
+        return float(ratio.std()) <= LIGHT_SPREAD
 
     def _still_person(
         self,
