@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 
+from bench import scenarios
 from custom_components.smart_play.vision.engine import EngineConfig, OccupancyEngine
 from custom_components.smart_play.vision.types import Frame, Occupancy
 
@@ -104,3 +105,43 @@ def test_after_a_night_mode_switch_the_person_is_held_and_leaving_is_seen(fps: f
     empty = [r.t for r in results if r.t >= gone / FPS and r.state is Occupancy.EMPTY]
     assert empty, "she vanished in the middle of the picture: EMPTY"
     assert empty[0] <= gone / FPS + 2.0 + 1.0 + 1 / fps
+
+
+def bumped(frame: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """The picture after the camera was knocked: moved ``dx`` px right, ``dy`` px down for good."""
+    h, w = frame.shape[:2]
+    rows = np.clip(np.arange(h) - dy, 0, h - 1)
+    cols = np.clip(np.arange(w) - dx, 0, w - 1)
+    return frame[rows][:, cols]
+
+
+@pytest.mark.parametrize(
+    ("dx", "dy", "fps"),
+    [(1, 0, 10.0), (0, -1, 2.0), (-2, 3, 10.0), (3, 2, 3.0), (2, -2, 1.0)],
+)
+def test_a_camera_bump_while_she_stands_does_not_keep_the_room_occupied(
+    dx: int, dy: int, fps: float
+) -> None:
+    # Real frames: person 1 of one-by-one walks in, stands at the table; 10 s later the
+    # camera is knocked by 1-3 px (half a pixel to 1.5 pixels of the analysis image);
+    # she stays, then walks out.
+    visit = scenarios.visit(25.0, after=12.0)
+    bump_at = 20.0
+    scenario = scenarios.Scenario(
+        "bump",
+        "",
+        scenarios.OBO,
+        visit,
+        lambda t, frame, _rng: bumped(frame, dx, dy) if t >= bump_at else frame,
+    )
+    ((_enter, leave),) = scenario.labels()["present"]
+    engine = OccupancyEngine(EngineConfig(use_opencv=False))
+    results = [engine.process(Frame(img, t, 0.0)) for t, img in scenario.frames(fps)]
+    seen = [r for r in results if 9.0 <= r.t < leave]
+    assert all(r.state is Occupancy.OCCUPIED for r in seen), "she is never dropped"
+    empty = [r.t for r in results if r.t >= leave and r.state is Occupancy.EMPTY]
+    assert empty, "her place does not hold the room once she has gone"
+    bound = 2.0 + (2.0 if fps <= 1.0 else 1.0 + 1 / fps)
+    assert empty[0] - leave <= bound
+    after = [r.state for r in results if r.t >= empty[0]]
+    assert Occupancy.OCCUPIED not in after, "the empty room after her is not taken for her"

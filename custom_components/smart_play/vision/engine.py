@@ -81,6 +81,7 @@ from .presence import (
     SceneReference,
     blob_mask_share,
     cell_means,
+    shift_cells,
     touching_blobs,
 )
 from .types import Box, Frame, FrameResult, Occupancy, Transition
@@ -101,8 +102,12 @@ QUIET_TRUST = 4.0  # s of start-up without any evidence after which an arrival t
 LIGHT_SIGN = 0.95  # share of changed pixels changing the same way that marks a lighting step
 LIGHT_SPREAD = 0.45  # std of log(new/old) brightness over the changed pixels of a lighting step
 BUMP_SHARE = 0.2  # share of cells in motion that makes the engine check for a camera shift
+BUMP_MIN = 2.0  # % of cells in motion that make it check when spread all over the picture
+BUMP_SPREAD = 0.5  # share of the picture width and height such motion must span
 SHIFT = 2  # small-image pixels (about 4 camera pixels at 320 wide) a bump may shift the picture
-BUMP_GAIN = 0.6  # a shift that leaves less than this of the change is the camera moving
+BUMP_MIN_SHIFT = 0.2  # small-image pixels: a smaller shift is no bump (noise, a person moving)
+MOVED_MARGIN = 2.0  # motion threshold factor in a frame where the camera moved
+BUMP_GAIN = 0.6  # a shift that leaves less than this of the changed pixels is the camera moving
 NEAR = 2  # cells: small motion this close to the person's place is the person (hands)
 
 Zone = tuple[float, float, float, float]  # x, y, w, h as shares (0..1) of the picture
@@ -180,25 +185,98 @@ def _blend(dt: float, tau: float) -> float:
     return 1.0 - math.exp(-max(0.0, dt) / tau)
 
 
-def _area(grid: np.ndarray | None, blob: Blob) -> np.ndarray | None:
-    """Copy of the cells of ``grid`` under ``blob``."""
-    return None if grid is None else grid[blob.y0 : blob.y1, blob.x0 : blob.x1].copy()
+def _sample(image: np.ndarray, m: int, sx: float, sy: float) -> np.ndarray:
+    """``image`` at (x + sx, y + sy) on every other pixel ``m`` px in from the border (bilinear).
+
+    The grid is the one of ``image[m:-m:2, m:-m:2]``; ``|sx|, |sy| <= m``
+    (less than ``m`` unless whole pixels).
+    """
+    h, w = image.shape
+    x0, y0 = math.floor(sx), math.floor(sy)
+    fx, fy = sx - x0, sy - y0
+
+    def at(dy: int, dx: int) -> np.ndarray:
+        return image[m + y0 + dy : h - m + y0 + dy : 2, m + x0 + dx : w - m + x0 + dx : 2]
+
+    top = at(0, 0)
+    if fx:
+        top = top + fx * (at(0, 1) - top)
+    if not fy:
+        return top
+    bottom = at(1, 0)
+    if fx:
+        bottom = bottom + fx * (at(1, 1) - bottom)
+    out: np.ndarray = top + fy * (bottom - top)
+    return out
 
 
-def _put_area(grid: np.ndarray | None, blob: Blob, values: np.ndarray) -> None:
-    """Write ``values`` back under ``blob``."""
-    if grid is not None:
-        grid[blob.y0 : blob.y1, blob.x0 : blob.x1] = values
+def _coarse_shift(before: np.ndarray, now: np.ndarray, m: int, reach: int) -> tuple[int, int]:
+    """Whole-pixel shift (x, y), at most ``reach``, with ``now(p) ~ before(p + shift)`` (sparse grid)."""
+    h, w = now.shape
+    side = 2 * reach + 1
+    windows = np.lib.stride_tricks.sliding_window_view(before, (side, side))
+    moved = windows[m - reach : h - m - reach : 4, m - reach : w - m - reach : 4]
+    core = now[m : h - m : 4, m : w - m : 4]
+    errs = np.abs(moved - core[:, :, None, None]).sum(axis=(0, 1))
+    iy, ix = np.unravel_index(int(np.argmin(errs)), errs.shape)
+    return int(ix) - reach, int(iy) - reach
 
 
-def _vertex(errs: np.ndarray, i: int) -> float:
-    """Sub-pixel position of the minimum at ``i`` of a 1-D error curve (parabola through 3 points)."""
-    if 0 < i < len(errs) - 1:
-        a, b, c = float(errs[i - 1]), float(errs[i]), float(errs[i + 1])
-        den = a - 2.0 * b + c
-        if den > 1e-9:
-            return i + 0.5 * (a - c) / den
-    return float(i)
+def _refine_shift(
+    before: np.ndarray, now: np.ndarray, m: int, sx: float, sy: float, *, steps: int = 3
+) -> tuple[float, float]:
+    """Shift (x, y) with ``now(p) ~ before(p + shift)`` to a fraction of a pixel, from a start.
+
+    Gauss-Newton (Lucas-Kanade) steps over the whole picture on every other
+    pixel; the shift stays within ``m - 1`` pixels.
+    """
+    h, w = now.shape
+    core = now[m : h - m : 2, m : w - m : 2]
+    limit = float(m - 1)
+    base: tuple[int, int] | None = None
+    gx = gy = core
+    sxx = syy = sxy = det = 0.0
+    for _ in range(steps):
+        k = (round(sx), round(sy))
+        if k != base:
+            base = k
+            gx = _sample(before, m, k[0] + 1.0, k[1]) - _sample(before, m, k[0] - 1.0, k[1])
+            gy = _sample(before, m, k[0], k[1] + 1.0) - _sample(before, m, k[0], k[1] - 1.0)
+            sxx, syy, sxy = float(np.vdot(gx, gx)), float(np.vdot(gy, gy)), float(np.vdot(gx, gy))
+            det = sxx * syy - sxy * sxy
+        if det <= 1e-6 * max(sxx * syy, 1e-12):
+            break
+        diff = core - _sample(before, m, sx, sy)
+        bx, by = 2.0 * float(np.vdot(gx, diff)), 2.0 * float(np.vdot(gy, diff))
+        dx, dy = (syy * bx - sxy * by) / det, (sxx * by - sxy * bx) / det
+        sx = min(limit, max(-limit, sx + dx))
+        sy = min(limit, max(-limit, sy + dy))
+        if abs(dx) < 0.02 and abs(dy) < 0.02:
+            break
+    return sx, sy
+
+
+def _spread_change(motion: MotionResult) -> bool:
+    """Whether the motion of a frame may be the whole picture moving (see ``_camera_moved``).
+
+    Much of the picture changing (BUMP_SHARE), or a little (BUMP_MIN %) with
+    the moving cells spanning BUMP_SPREAD of its width and height: a camera
+    shifted by a fraction of a pixel only shows at strong edges, but at
+    edges everywhere; a person moving is one compact region.
+    """
+    if motion.score >= 100.0 * BUMP_SHARE:
+        return True
+    cells = motion.cells
+    if motion.score < BUMP_MIN or cells is None:
+        return False
+    cols = np.flatnonzero(cells.any(axis=0))
+    rows = np.flatnonzero(cells.any(axis=1))
+    if not cols.size:
+        return False
+    h, w = cells.shape
+    return bool(
+        cols[-1] - cols[0] + 1 >= BUMP_SPREAD * w and rows[-1] - rows[0] + 1 >= BUMP_SPREAD * h
+    )
 
 
 def _near(blob: Blob, area: Blob, grow: int) -> bool:
@@ -425,12 +503,13 @@ class OccupancyEngine:
         sm = self._sm
         state = sm.state
         reference = self._reference.cells if self._reference.trusted else None
+        pixels = self._reference.pixels
         shape, factor = self._shape, self._factor
         self.reset()
         self._sm = sm
         if reference is not None and np.all(np.isfinite(reference)):
             # The empty room learned before the error is still the empty room.
-            self._reference.seed(reference, trusted=True)
+            self._reference.seed(reference, trusted=True, pixels=pixels)
             self._shape, self._factor = shape, factor
         if state is Occupancy.OCCUPIED:
             sm.last_presence = t + max(0.0, sm.startup_quiet - sm.delay)
@@ -483,21 +562,11 @@ class OccupancyEngine:
             small, mean = normalise(gray, float(keep.mean()) if keep.size else None)
             cells = raw * np.float32(128.0 / max(mean, 4.0))
         motion = self._motion.update(small, mean, self._last_dt)
-        if self._camera_moved(motion.score, self._prev_small, small):
-            motion = MotionResult(motion.score, [], True)
-            self._motion.background = small.copy()
         state = self._sm.state
-        if (
-            motion.global_change
-            and state is not Occupancy.EMPTY
-            and self._reference.cells is not None
-        ):
-            # Lights, exposure, IR switch, camera bump with someone present:
-            # re-take the empty room everywhere except where the person is.
-            self._reference.relearn(cells, self._person_area(grid_h, grid_w), self._shift)
+        motion = self._global_change(state, motion, small, mean, cells)
         self._shift = (0.0, 0.0)
         if self._reference.cells is None:
-            self._reference.seed(cells, trusted=False)
+            self._reference.seed(cells, trusted=False, pixels=small)
             self._first_motion = np.full(cells.shape, np.inf, dtype=np.float32)
             self._ref_t0 = t
         first = self._first_motion
@@ -567,6 +636,7 @@ class OccupancyEngine:
             global_change=motion.global_change,
             moving=bool(motion.blobs),
             cells=cells,
+            small=small,
         )
         self._prev_cells = cells
 
@@ -641,35 +711,101 @@ class OccupancyEngine:
                 kept.extend(elsewhere)
         return kept
 
-    def _camera_moved(self, score: float, before: np.ndarray | None, now: np.ndarray) -> bool:
+    def _camera_moved(
+        self, motion: MotionResult, before: np.ndarray | None, now: np.ndarray
+    ) -> bool:
         """Tell whether the camera itself moved (bumped, a mount settling) since the last frame.
 
-        Many edges changing at once (at least BUMP_SHARE of the cells) while
-        the picture shifted by up to SHIFT small pixels as a whole explains
-        the change: shifting the last frame back removes most of it
-        (BUMP_GAIN). That is a global change like a light switched, not a
-        person arriving: no motion, and the empty room is re-taken around any
-        person present. Someone large moving close to the camera is not
-        explained by a shift of the whole picture.
+        Edges changing all over the picture (at least BUMP_SHARE of the cells,
+        or at least BUMP_MIN % spread over BUMP_SPREAD of the picture's width
+        and height) while the picture shifted by up to SHIFT small pixels as
+        a whole explains the change: shifting the last frame by that much (to a
+        fraction of a pixel: a 2 px bump of a 640 px camera is half a small
+        pixel) leaves less than BUMP_GAIN of the changed pixels. That is a
+        global change like a light switched, not a person arriving: no
+        motion, and the empty room is re-taken around any person present,
+        moved with the picture (so the place where they stand reads as empty
+        room again once they leave). Someone moving, even large and close to
+        the camera, is not explained by a shift of the whole picture.
         """
-        if before is None or before.shape != now.shape or score < 100.0 * BUMP_SHARE:
+        if before is None or before.shape != now.shape or not _spread_change(motion):
             return False
-        m = SHIFT
-        core = now[m:-m:2, m:-m:2]
-        h, w = before.shape
-        errs = np.empty((2 * m + 1, 2 * m + 1))
-        for dy in range(-m, m + 1):
-            for dx in range(-m, m + 1):
-                moved = before[m + dy : h - m + dy : 2, m + dx : w - m + dx : 2]
-                errs[dy + m, dx + m] = float(np.abs(core - moved).mean())
-        still = float(errs[m, m])
-        errs[m, m] = np.inf
-        iy, ix = np.unravel_index(int(np.argmin(errs)), errs.shape)
-        if not errs[iy, ix] < BUMP_GAIN * still:
+        m = SHIFT + 1
+        h, w = now.shape
+        if h <= 2 * m + 2 or w <= 2 * m + 2:
             return False
-        errs[m, m] = still
-        self._shift = (_vertex(errs[iy, :], int(ix)) - m, _vertex(errs[:, ix], int(iy)) - m)
+        # The best whole-pixel shift on a sparse grid, refined to a fraction of a pixel, ...
+        start = _coarse_shift(before, now, m, SHIFT)
+        sx, sy = _refine_shift(before, now, m, float(start[0]), float(start[1]))
+        if math.hypot(sx, sy) < BUMP_MIN_SHIFT or max(abs(sx), abs(sy)) > SHIFT + 0.5:
+            return False
+        core = now[m : h - m : 2, m : w - m : 2]
+        thr = self._motion.threshold
+        # ... must explain most of the change (checked on every other pixel).
+        still = int(np.count_nonzero(np.abs(core - _sample(before, m, 0.0, 0.0)) > thr))
+        left = int(np.count_nonzero(np.abs(core - _sample(before, m, sx, sy)) > thr))
+        if not left < BUMP_GAIN * still:
+            return False
+        self._shift = (sx, sy)
         return True
+
+    def _global_change(
+        self,
+        state: Occupancy,
+        motion: MotionResult,
+        small: np.ndarray,
+        mean: float,
+        cells: np.ndarray,
+    ) -> MotionResult:
+        """Re-take the empty-room reference after a global change; returns the frame's motion.
+
+        Lights, exposure, an IR switch or a camera bump with someone present:
+        the empty room is re-taken everywhere except where the person is (see
+        :meth:`.SceneReference.relearn`). A camera bump in an empty room re-takes
+        it at once (except where someone may be coming in that very frame), so
+        an entry in the same frame never meets a reference of the old view.
+        """
+        camera_moved = self._camera_moved(motion, self._prev_small, small)
+        if camera_moved:
+            motion = self._moved_with_camera(small, mean, state)
+        ref = self._reference
+        if motion.global_change and ref.cells is not None:
+            grid_h, grid_w = cells.shape
+            if state is not Occupancy.EMPTY:
+                ref.relearn(cells, self._person_area(grid_h, grid_w), self._shift, pixels=small)
+            elif camera_moved:
+                keep = bounding(motion.blobs) if motion.blobs else None
+                ref.relearn(cells, keep, self._shift, pixels=small)
+        return motion
+
+    def _moved_with_camera(self, small: np.ndarray, mean: float, state: Occupancy) -> MotionResult:
+        """Motion of a frame in which the camera moved: what moved against the moved picture.
+
+        The last frame, shifted as the camera moved (see :meth:`_camera_moved`),
+        becomes the motion background: the room's edges match again, so a bump
+        is no motion, while a person moving at the same time (a hand-held
+        camera filming someone) still is. Shifting by a fraction of a pixel
+        blurs the strongest edges a little: in an empty room a pixel must
+        change MOVED_MARGIN times as much as usual to count (a bump alone
+        never lets anyone in, even at 1 fps where one frame confirms an entry). The frame counts as a global change
+        (the empty-room reference is re-taken and moved with the picture).
+        """
+        prev = self._prev_small
+        if prev is None:
+            self._motion.background = small.copy()
+            return MotionResult(0.0, [], True)
+        detector = self._motion
+        detector.background = shift_cells(prev, self._shift[0], self._shift[1])
+        plain = detector.pixel_threshold
+        if state is Occupancy.EMPTY:
+            detector.pixel_threshold = plain * MOVED_MARGIN
+        try:
+            moved = detector.update(small, mean, self._last_dt)
+        finally:
+            detector.pixel_threshold = plain
+        if moved.global_change:
+            return MotionResult(moved.score, [], True)
+        return MotionResult(moved.score, moved.blobs, True, moved.cells)
 
     def _trust_quiet_reference(self, t: float, state: Occupancy) -> None:
         """Take the provisional reference for the empty room when someone walks in.
@@ -963,6 +1099,7 @@ class OccupancyEngine:
         global_change: bool,
         moving: bool,
         cells: np.ndarray,
+        small: np.ndarray,
     ) -> None:
         """Update the empty-room reference and forget the track when the room empties.
 
@@ -982,20 +1119,23 @@ class OccupancyEngine:
                 elif self._still_timed_out:
                     self._doubt = self._still_box or self._track.region
                 else:
-                    ref.seed(cells, trusted=True)
+                    ref.seed(cells, trusted=True, pixels=small)
                     self._doubt = None
                 self._track.reset()
                 self._still_box = None
                 self._last_alive = None
             elif global_change:
-                ref.seed(cells, trusted=ref.trusted)
+                ref.seed(cells, trusted=ref.trusted, pixels=small)
             elif not moving:
                 trusted = ref.trusted
+                calm = self._calm_cells(cells)
                 doubt = self._doubt
-                saved = _area(ref.cells, doubt) if doubt is not None else None
-                ref.learn(cells, _blend(self._last_dt, REF_TAU), self._calm_cells(cells))
-                if saved is not None and doubt is not None:
-                    _put_area(ref.cells, doubt, saved)
+                if doubt is not None:
+                    # The place of a dropped "still person" is not learned.
+                    if calm is None:
+                        calm = np.ones(cells.shape, dtype=bool)
+                    calm[doubt.y0 : doubt.y1, doubt.x0 : doubt.x1] = False
+                ref.learn(cells, _blend(self._last_dt, REF_TAU), calm, pixels=small)
                 ref.trusted = trusted
         elif (
             state is Occupancy.UNKNOWN
@@ -1004,5 +1144,7 @@ class OccupancyEngine:
             and self._track.region is None
         ):
             # Start-up: keep the provisional picture current while nothing happens.
-            ref.learn(cells, _blend(self._last_dt, STARTUP_TAU), self._calm_cells(cells))
+            ref.learn(
+                cells, _blend(self._last_dt, STARTUP_TAU), self._calm_cells(cells), pixels=small
+            )
             ref.trusted = False

@@ -72,11 +72,14 @@ def shift_cells(grid: np.ndarray, dx: float, dy: float) -> np.ndarray:
 
 
 class SceneReference:
-    """Cell-grid picture of the empty scene.
+    """Picture of the empty scene: cell means, and the small image it was learned from.
 
     ``trusted`` is False for the provisional reference taken at start-up (the
     first frame may already show a still person) and becomes True once it has
-    been learned while the room was EMPTY.
+    been learned while the room was EMPTY. ``pixels`` is the same picture at
+    small-image resolution (cells are its CELLxCELL means): a camera bump
+    moves the picture by a fraction of a cell, and only the pixels can be
+    moved that far without smearing strong edges (see :meth:`relearn`).
     """
 
     STALE_SHARE = 0.5  # more foreground than this: the reference no longer fits
@@ -84,6 +87,7 @@ class SceneReference:
     def __init__(self) -> None:
         """No reference yet."""
         self.cells: np.ndarray | None = None
+        self.pixels: np.ndarray | None = None  # small image behind ``cells`` (None: unknown)
         self.trusted = False
         self.threshold = 10.0
         self.ignore: np.ndarray | None = None  # cells never foreground (exclusion zones)
@@ -91,28 +95,49 @@ class SceneReference:
     def reset(self) -> None:
         """Forget the reference."""
         self.cells = None
+        self.pixels = None
         self.trusted = False
 
-    def seed(self, cells: np.ndarray, trusted: bool) -> None:
-        """Replace the reference by ``cells``."""
+    def seed(self, cells: np.ndarray, trusted: bool, pixels: np.ndarray | None = None) -> None:
+        """Replace the reference by ``cells`` (and the small image ``pixels`` they come from)."""
         self.cells = cells.copy()
+        px = _matching(pixels, cells)
+        self.pixels = None if px is None else px.copy()
         self.trusted = trusted
 
-    def learn(self, cells: np.ndarray, alpha: float, calm: np.ndarray | None = None) -> None:
+    def learn(
+        self,
+        cells: np.ndarray,
+        alpha: float,
+        calm: np.ndarray | None = None,
+        pixels: np.ndarray | None = None,
+    ) -> None:
         """Blend ``cells`` in (only call while the room is known to be empty).
 
         ``calm``: only these cells are blended (the ones that did not change
         since the previous frame: something moving too little to be seen as
-        motion is not learned half-way).
+        motion is not learned half-way). ``pixels``: the small image of
+        ``cells``, blended the same way.
         """
         if self.cells is None or self.cells.shape != cells.shape:
-            self.seed(cells, trusted=True)
+            self.seed(cells, trusted=True, pixels=pixels)
             return
         step = alpha * (cells - self.cells)
         if calm is not None and calm.shape == step.shape:
             step *= calm
         self.cells += step
         self.trusted = True
+        ref_px, px = self.pixels, _matching(pixels, cells)
+        if ref_px is None or px is None or ref_px.shape != px.shape:
+            self.pixels = None
+            return
+        px_step = px - ref_px
+        if calm is not None and calm.shape == step.shape:
+            gain = np.where(calm, np.float32(alpha), np.float32(0.0))
+            px_step *= np.repeat(np.repeat(gain, CELL, axis=0), CELL, axis=1)
+        else:
+            px_step *= np.float32(alpha)
+        ref_px += px_step
 
     def fit(self, cells: np.ndarray) -> tuple[float, float]:
         """Brightness mapping ``cells ~ a * reference + b`` of the room as a whole.
@@ -165,7 +190,11 @@ class SceneReference:
         return close_cells(fg), share
 
     def relearn(
-        self, cells: np.ndarray, keep: Blob | None, shift: tuple[float, float] = (0.0, 0.0)
+        self,
+        cells: np.ndarray,
+        keep: Blob | None,
+        shift: tuple[float, float] = (0.0, 0.0),
+        pixels: np.ndarray | None = None,
     ) -> None:
         """Re-take the reference after a global change (lights, IR switch, camera bump).
 
@@ -173,21 +202,49 @@ class SceneReference:
         empty room; under ``keep`` the old reference is mapped to the new
         brightness, so the person there still stands out against it.
         ``shift``: how far (x, y, in small-image pixels) the picture moved
-        when the camera was bumped; the old reference is moved with it.
+        when the camera was bumped; the old reference is moved with it - on
+        the small image when it is known (a shift by a fraction of a cell
+        leaves no false difference along strong edges where the person stands,
+        so the place reads as empty room again once they have gone), else on
+        the cells. ``pixels``: the current small image (``cells`` are its means).
         """
         ref = self.cells
+        px = _matching(pixels, cells)
         if ref is None or ref.shape != cells.shape:
-            self.seed(cells, trusted=False)
+            self.seed(cells, trusted=False, pixels=px)
             return
+        ref_px = self.pixels if px is not None else None
+        if ref_px is not None and px is not None and ref_px.shape != px.shape:
+            ref_px = None
         if shift != (0.0, 0.0):
-            ref = shift_cells(ref, shift[0] / CELL, shift[1] / CELL)
+            if ref_px is not None:
+                ref_px = shift_cells(ref_px, shift[0], shift[1])
+                ref = pool_cells(ref_px)
+            else:
+                ref = shift_cells(ref, shift[0] / CELL, shift[1] / CELL)
             self.cells = ref
         a, b = self.fit(cells)
         new = cells.copy()
+        new_px = None if px is None or ref_px is None else px.copy()
         if keep is not None:
             part = (slice(keep.y0, keep.y1), slice(keep.x0, keep.x1))
             new[part] = a * ref[part] + b
+            if new_px is not None and ref_px is not None:
+                part = (
+                    slice(keep.y0 * CELL, keep.y1 * CELL),
+                    slice(keep.x0 * CELL, keep.x1 * CELL),
+                )
+                new_px[part] = a * ref_px[part] + b
         self.cells = new
+        self.pixels = new_px
+
+
+def _matching(pixels: np.ndarray | None, cells: np.ndarray) -> np.ndarray | None:
+    """``pixels`` (float32) when it is the small image behind ``cells``, else None."""
+    if pixels is None or pixels.shape != (cells.shape[0] * CELL, cells.shape[1] * CELL):
+        return None
+    out: np.ndarray = pixels.astype(np.float32, copy=False)
+    return out
 
 
 class PersonTrack:
