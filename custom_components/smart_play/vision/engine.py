@@ -908,6 +908,8 @@ class OccupancyEngine:
         ignore = self._ignore
         if ignore is not None and ignore.shape == active.shape:
             active &= ~ignore
+        if (active[:-1, :-1] & active[1:, :-1] & active[:-1, 1:] & active[1:, 1:]).any():
+            return True  # a full 2x2 block (the usual case, cheap)
         return any(
             b.cells >= mot.min_cells and b.x1 - b.x0 >= 2 and b.y1 - b.y0 >= 2
             for b in components(active)
