@@ -15,11 +15,22 @@ sizes, and tests/vision/test_engine_clips.py runs those.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
-from bench.evaluate import ROOT, ClipReport, evaluate_clip, load_labels, rate_differences
+from bench.evaluate import (
+    ROOT,
+    ClipReport,
+    evaluate_clip,
+    evaluate_frames,
+    load_labels,
+    rate_differences,
+    target_misses,
+)
 from custom_components.smart_play.vision.engine import EngineConfig, OccupancyEngine
+from custom_components.smart_play.vision.source import iter_file_frames
 from custom_components.smart_play.vision.types import Frame, Occupancy, Transition
 
 from .test_engine_lighting import empty_room, room_frame
@@ -127,3 +138,28 @@ def test_at_a_low_rate_someone_in_dark_clothes_is_an_entry_in_the_first_frame(
     assert any(s is Occupancy.EMPTY for t, s in states if t < enter)
     occupied = next(t for t, s in states if s is Occupancy.OCCUPIED)
     assert occupied == pytest.approx(first_seen)
+
+
+def test_a_camera_that_repeats_frames_changes_nothing() -> None:
+    # Many cameras (MJPEG, HA camera entities, cheap RTSP) send the same
+    # picture several times: here every frame of the one-by-one clip three
+    # times at 30 fps. Repeated frames show no change from one frame to the
+    # next, which must not hold back an entry or a leave.
+    clip = DATA / "one-by-one-person-detection.mp4"
+    labels = load_labels(clip)
+
+    def frames() -> Iterator[Frame]:
+        for frame in iter_file_frames(str(clip), None):
+            index = round(float(frame.pts) * labels["fps"])
+            for k in range(3):
+                yield Frame(None, (3 * index + k) / 30.0, 0.0, gray=frame.gray, black=frame.black)
+
+    rep = evaluate_frames(frames(), dict(labels, fps=30.0), EngineConfig(use_opencv=False))
+    assert target_misses(rep) == []
+    native = report("one-by-one-person-detection", None)
+    assert [t.state for t in rep.transitions] == [t.state for t in native.transitions]
+    # within two frames of the picture's own rate (10 fps)
+    assert all(
+        abs(a.t - b.t) <= 0.2 + 1e-6
+        for a, b in zip(rep.transitions, native.transitions, strict=True)
+    )

@@ -868,21 +868,23 @@ class OccupancyEngine:
         one-off step (something falling over, a monitor waking, a cut in the
         video, the end of a looping clip) changes it once and is then still,
         although the running background needs a few frames to catch up with
-        it. So the picture must have kept changing for ENTRY_SPAN s, counted
-        from the last calm frame (the change began after it): at 10 fps that
-        is one more frame of latency, at 5 fps and below the first changed
-        frame already spans ENTRY_SPAN. Counted in seconds, not frames, the
-        entry comes at the same time at every analysis rate (within one frame
-        interval). Against the calm picture the change must be a solid region
-        (:meth:`_solid_change`; thin lines along edges are the camera drifting)
-        and not a lighting step (:meth:`_lighting_step`: a lamp switched on
-        over a few frames changes the picture in consecutive frames too, but
-        never confirms). Right after a reset or a jump back in stream time
-        (when it is unknown whether the picture was calm) the first changed
-        frame never confirms.
+        it. So the motion must have gone on for ENTRY_SPAN s since the last
+        calm frame (one without motion: the change began after it), and the
+        picture must still be changing from the previous frame: at 10 fps
+        that is one more frame of latency, at 5 fps and below the first
+        changed frame already spans ENTRY_SPAN. Counted in seconds, not
+        frames, the entry comes at the same time at every analysis rate
+        (within one frame interval), and a camera that repeats frames (or a
+        person who moves little between two frames at 30 fps) does not hold
+        it back. Against the calm picture the change must be a solid region
+        (:meth:`_solid_change`; thin lines along edges are the camera
+        drifting) and not a lighting step (:meth:`_lighting_step`: a lamp
+        switched on over a few frames changes the picture in consecutive
+        frames too, but never confirms). Right after a reset or a jump back
+        in stream time (when it is unknown whether the picture was calm) the
+        first changed frame never confirms.
         """
         if before is None or self._motion.changed_cells(before, now) < self._motion.min_cells:
-            self._entry_calm = (t, now)
             return False
         calm = self._entry_calm
         if calm is None or t < calm[0]:
