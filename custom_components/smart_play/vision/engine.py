@@ -348,6 +348,7 @@ class OccupancyEngine:
         self._prev_small: np.ndarray | None = None  # previous normalised small frame
         # last calm frame (time, small picture) before a possible entry (see _entry_confirmed):
         self._entry_calm: tuple[float, np.ndarray] | None = None
+        self._gray: np.ndarray | None = None  # downscale buffer, reused every frame
         # recent motion where nobody is known to be:
         self._entry_seen: deque[tuple[float, Blob]] = deque()
         self._ignore: np.ndarray | None = None  # exclusion-zone cells of the current grid
@@ -548,7 +549,7 @@ class OccupancyEngine:
         height, width = image.shape[:2]
         scale = float(factor * CELL)
 
-        gray = downscale_gray(image, factor, frame.black)
+        gray = self._gray = downscale_gray(image, factor, frame.black, self._gray)
         grid_h, grid_w = gray.shape[0] // CELL, gray.shape[1] // CELL
         ignore = self._zones_for(
             grid_h, grid_w, gray.shape[1] * factor / width, gray.shape[0] * factor / height

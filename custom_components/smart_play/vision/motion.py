@@ -29,7 +29,9 @@ def downscale_factor(height: int, width: int) -> int:
     return int(max(1, min(factor, height // (2 * CELL), width // (2 * CELL))))
 
 
-def downscale_gray(image: np.ndarray, factor: int, black: float = 0.0) -> np.ndarray:
+def downscale_gray(
+    image: np.ndarray, factor: int, black: float = 0.0, out: np.ndarray | None = None
+) -> np.ndarray:
     """Downscale a grey (or RGB) uint8 image by ``factor`` to float32.
 
     ``image`` is normally :attr:`.types.Frame.gray`: the decoder's luma plane,
@@ -41,41 +43,73 @@ def downscale_gray(image: np.ndarray, factor: int, black: float = 0.0) -> np.nda
     ``black`` (16 for limited-range video) is subtracted, so that after
     :func:`normalise` limited- and full-range pictures have the same contrast.
     The result is cropped so both sides are a multiple of :data:`CELL`.
+
+    ``out``: a float32 array of the result's shape to write into (the engine
+    reuses one per frame size); another shape or None makes a new array.
+    The four taps are summed exactly in int16 with the black level taken
+    off first, then scaled by 1/4 once: the same float32 values as summing
+    in float and subtracting afterwards, in fewer passes.
     """
     height, width = image.shape[:2]
     h = (height // factor) // CELL * CELL
     w = (width // factor) // CELL * CELL
     plane = image[:, :, 1] if image.ndim == 3 else image
+    if out is None or out.shape != (h, w) or out.dtype != np.float32:
+        out = np.empty((h, w), dtype=np.float32)
     if factor == 1:
-        out = plane[:h, :w].astype(np.float32)
+        np.copyto(out, plane[:h, :w])
+        if black:
+            out -= np.float32(black)
+        return out
+    lo, hi = (factor // 4, (3 * factor) // 4) if factor >= 4 else (0, factor - 1)
+    end_y, end_x = h * factor, w * factor
+    whole = float(black).is_integer() and 0 <= black <= 255
+    first = plane[lo:end_y:factor, lo:end_x:factor]
+    if whole and black:
+        acc = np.subtract(first, int(black) * 4, dtype=np.int16)
     else:
-        offsets = (factor // 4, (3 * factor) // 4) if factor >= 4 else (0, factor - 1)
-        acc: np.ndarray | None = None
-        for oy in offsets:
-            for ox in offsets:
-                tap = plane[oy::factor, ox::factor][:h, :w]
-                if acc is None:
-                    acc = tap.astype(np.uint16)
-                else:
-                    acc += tap
-        assert acc is not None
-        out = acc.astype(np.float32)
-        out *= 0.25
-    if black:
+        acc = first.astype(np.int16)
+    acc += plane[lo:end_y:factor, hi:end_x:factor]
+    acc += plane[hi:end_y:factor, lo:end_x:factor]
+    acc += plane[hi:end_y:factor, hi:end_x:factor]
+    np.multiply(acc, np.float32(0.25), out=out)
+    if black and not whole:
         out -= np.float32(black)
     return out
 
 
-def normalise(gray: np.ndarray, mean: float | None = None) -> tuple[np.ndarray, float]:
+def normalise(
+    gray: np.ndarray, mean: float | None = None, out: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """Scale ``gray`` so its mean is 128; returns the scaled image and the mean.
 
     Dividing by the global mean removes most of a global brightness change
     (lights, auto-exposure), so differences measure structure, not exposure.
     ``mean`` overrides the mean (the engine leaves exclusion zones out of it).
+    ``out``: an array of ``gray``'s shape and dtype to write the result into.
     """
     if mean is None:
-        mean = float(gray.mean())
-    return gray * (128.0 / max(mean, 4.0)), mean
+        mean = array_mean(gray)
+    scale = 128.0 / max(mean, 4.0)
+    if out is None or out.shape != gray.shape or out.dtype != gray.dtype:
+        return gray * scale, mean
+    np.multiply(gray, scale, out=out)
+    return out, mean
+
+
+def array_mean(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a float32 array, bit for bit, without NumPy's wrapper.
+
+    NumPy sums float32 in float32 (pairwise), divides in float64 by the count
+    and rounds the quotient to float32; this does the same in two calls.
+    """
+    total = float(np.add.reduce(values, axis=None))
+    return float(np.float32(total / values.size))
+
+
+def share_set(mask: np.ndarray) -> float:
+    """``float(mask.mean())`` of a boolean array (the share of set elements), exactly."""
+    return np.count_nonzero(mask) / mask.size
 
 
 @cache
@@ -98,29 +132,44 @@ def cell_fraction(mask: np.ndarray) -> np.ndarray:
     return pool_cells(mask.astype(np.float32))
 
 
-def _shifted(grid: np.ndarray, fill: bool) -> list[np.ndarray]:
-    """Return the 3x3 neighbourhood of every cell as nine shifted copies."""
-    h, w = grid.shape
-    padded = np.full((h + 2, w + 2), fill, dtype=bool)
-    padded[1:-1, 1:-1] = grid
-    return [padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
+def active_cells(mask: np.ndarray, share: float) -> np.ndarray:
+    """Cells (boolean grid) where at least ``share`` (> 0) of the pixels of ``mask`` are set.
+
+    The same as ``cell_fraction(mask) >= share``; a mask without any set
+    pixel gives no active cell without the pooling (the fraction is 0 there).
+    """
+    h, w = mask.shape
+    if share > 0.0 and not mask.any():
+        return np.zeros((h // CELL, w // CELL), dtype=bool)
+    active: np.ndarray = cell_fraction(mask) >= share
+    return active
 
 
 def dilate(grid: np.ndarray) -> np.ndarray:
-    """3x3 binary dilation."""
-    parts = _shifted(grid, False)
-    out = parts[0].copy()
-    for part in parts[1:]:
-        out |= part
+    """3x3 binary dilation (a row pass, then a column pass: the same as the 3x3 box)."""
+    h, w = grid.shape
+    row = np.zeros((h, w + 2), dtype=bool)
+    row[:, 1:-1] = grid
+    col = np.zeros((h + 2, w), dtype=bool)
+    mid = col[1:-1]
+    np.logical_or(row[:, :-2], row[:, 2:], out=mid)
+    mid |= grid
+    out = col[:-2] | col[2:]
+    out |= mid
     return out
 
 
 def erode(grid: np.ndarray) -> np.ndarray:
     """3x3 binary erosion (outside the grid counts as set, so edges survive)."""
-    parts = _shifted(grid, True)
-    out = parts[0].copy()
-    for part in parts[1:]:
-        out &= part
+    h, w = grid.shape
+    row = np.ones((h, w + 2), dtype=bool)
+    row[:, 1:-1] = grid
+    col = np.ones((h + 2, w), dtype=bool)
+    mid = col[1:-1]
+    np.logical_and(row[:, :-2], row[:, 2:], out=mid)
+    mid &= grid
+    out = col[:-2] & col[2:]
+    out &= mid
     return out
 
 
@@ -159,13 +208,20 @@ def components(grid: np.ndarray) -> list[Blob]:
     """8-connected components of a small boolean grid (run-length union-find).
 
     Work is proportional to the number of horizontal runs, not pixels, so a
-    32x18 grid takes a few tens of microseconds.
+    32x18 grid takes a few tens of microseconds. Components come in the
+    order of their first run (row-major).
     """
     h, w = grid.shape
-    parent: list[int] = []
-    runs: list[tuple[int, int, int]] = []  # (row, start, end) end exclusive
-    prev: list[int] = []  # run ids of the previous row
-    current: list[int] = []  # run ids of the current row
+    padded = np.zeros((h, w + 2), dtype=np.int8)
+    padded[:, 1:-1] = grid
+    edges = padded[:, 1:] - padded[:, :-1]
+    start_rows, start_cols = np.nonzero(edges == 1)  # row-major order
+    if not start_rows.size:
+        return []
+    ys: list[int] = start_rows.tolist()
+    starts: list[int] = start_cols.tolist()
+    ends: list[int] = np.nonzero(edges == -1)[1].tolist()  # end exclusive
+    parent = list(range(len(ys)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -173,33 +229,36 @@ def components(grid: np.ndarray) -> list[Blob]:
             i = parent[i]
         return i
 
-    padded = np.zeros((h, w + 2), dtype=np.int8)
-    padded[:, 1:-1] = grid
-    edges = np.diff(padded, axis=1)
-    start_rows, start_cols = np.nonzero(edges == 1)  # row-major order
-    end_cols = np.nonzero(edges == -1)[1]
-    prev_row = -2
-    for y, s, e in zip(start_rows.tolist(), start_cols.tolist(), end_cols.tolist(), strict=True):
-        if y != prev_row:
-            prev = current if y == prev_row + 1 else []
-            current = []
-            prev_row = y
-        rid = len(runs)
-        runs.append((y, s, e))
-        parent.append(rid)
-        for pid in prev:
-            _, ps, pe = runs[pid]
-            if ps <= e and pe >= s:  # overlap incl. diagonal contact
+    prev_lo = prev_hi = 0  # run ids [lo, hi) of the previous row
+    cur_lo = 0  # first run id of the current row
+    row = -2
+    for rid, y in enumerate(ys):
+        if y != row:
+            if y == row + 1:
+                prev_lo, prev_hi = cur_lo, rid
+            else:
+                prev_lo = prev_hi = rid
+            cur_lo = rid
+            row = y
+        s, e = starts[rid], ends[rid]
+        for pid in range(prev_lo, prev_hi):
+            if starts[pid] <= e and ends[pid] >= s:  # overlap incl. diagonal contact
                 ra, rb = find(rid), find(pid)
                 if ra != rb:
                     parent[ra] = rb
-        current.append(rid)
-    blobs: dict[int, Blob] = {}
-    for rid, (y, s, e) in enumerate(runs):
+    boxes: dict[int, list[int]] = {}
+    for rid, y in enumerate(ys):
         root = find(rid)
-        run = Blob(s, y, e, y + 1, e - s)
-        blobs[root] = blobs[root].union(run) if root in blobs else run
-    return list(blobs.values())
+        s, e = starts[rid], ends[rid]
+        box = boxes.get(root)
+        if box is None:
+            boxes[root] = [s, y, e, y + 1, e - s]
+        else:
+            box[0] = min(box[0], s)
+            box[2] = max(box[2], e)
+            box[3] = y + 1
+            box[4] += e - s
+    return [Blob(*box) for box in boxes.values()]
 
 
 @dataclass(slots=True)
@@ -238,6 +297,7 @@ class MotionDetector:
         self.min_cells = 2
         self._last_share = 0.0
         self._last_mean: float | None = None
+        self._work: np.ndarray | None = None  # scratch of the small image's shape
 
     def configure(self, pixel_threshold: float, cell_share: float, min_cells: int) -> None:
         """Apply sensitivity-derived thresholds."""
@@ -278,23 +338,28 @@ class MotionDetector:
             self._last_share = 1.0
             return MotionResult(100.0, [], True)
         self.threshold = max(self.pixel_threshold, self.RAW_MIN * 128.0 / max(mean, 4.0))
-        diff = np.abs(small - bg)
-        mask = diff > self.threshold
-        active = cell_fraction(mask) >= self.cell_share
+        work = self._work
+        if work is None or work.shape != small.shape:
+            work = self._work = np.empty_like(small)
+        np.subtract(small, bg, out=work)
+        np.abs(work, out=work)
+        active = active_cells(work > self.threshold, self.cell_share)
         ignore = self.ignore
         if ignore is not None and ignore.shape == active.shape:
             active &= ~ignore
-        share = float(active.mean())
+        count = np.count_nonzero(active)
+        share = count / active.size
         # Update the running background (in place, no allocation).
         alpha = 1.0 - math.exp(-max(dt, 0.0) / self.TAU)
         bg *= 1.0 - alpha
-        bg += alpha * small
+        np.multiply(small, alpha, out=work)
+        bg += work
         if share >= self.GLOBAL_SHARE and self._last_share < self.CALM_SHARE:
             self.background = small.copy()
             self._last_share = share
             return MotionResult(share * 100.0, [], True)
         self._last_share = share
-        if not active.any():
+        if not count:
             return MotionResult(0.0, [], False)
         closed = close_cells(active)
         blobs = [
@@ -315,7 +380,7 @@ class MotionDetector:
         if before.shape != after.shape:
             return 0
         mask = np.abs(after - before) > self.threshold
-        active = cell_fraction(mask) >= self.cell_share
+        active = active_cells(mask, self.cell_share)
         ignore = self.ignore
         if ignore is not None and ignore.shape == active.shape:
             active &= ~ignore

@@ -20,11 +20,12 @@ engine combines:
 from __future__ import annotations
 
 from collections import deque
+import math
 from typing import Any
 
 import numpy as np
 
-from .motion import CELL, Blob, close_cells, components, pool_cells
+from .motion import CELL, Blob, close_cells, components, pool_cells, share_set
 from .types import Box
 
 
@@ -33,13 +34,34 @@ def cell_means(small: np.ndarray) -> np.ndarray:
     return pool_cells(small)
 
 
+def median(values: np.ndarray) -> float:
+    """``float(np.median(values))`` of a float32 array, bit for bit, in one partition.
+
+    NumPy's median partitions at the middle element(s) and at the last one
+    (a NaN sorts last and makes the median NaN), then averages the middle
+    pair in float32; this does the same without its wrappers.
+    """
+    flat = values.reshape(-1)
+    n = flat.size
+    half = n // 2
+    if n % 2:
+        part = np.partition(flat, (half, n - 1))
+        mid = part[half]
+    else:
+        part = np.partition(flat, (half - 1, half, n - 1))
+        mid = (part[half - 1] + part[half]) / np.float32(2.0)
+    if np.isnan(part[n - 1]):
+        return math.nan
+    return float(mid)
+
+
 def blob_mask_share(mask: np.ndarray, blob: Blob, grow: int = 1) -> tuple[int, int]:
     """(set cells, all cells) of ``mask`` inside ``blob`` grown by ``grow`` cells."""
     h, w = mask.shape
     y0, y1 = max(0, blob.y0 - grow), min(h, blob.y1 + grow)
     x0, x1 = max(0, blob.x0 - grow), min(w, blob.x1 + grow)
     part = mask[y0:y1, x0:x1]
-    return int(part.sum()), int(part.size)
+    return int(np.count_nonzero(part)), int(part.size)
 
 
 def touching_blobs(mask: np.ndarray, region: Blob, grow: int = 1) -> Blob | None:
@@ -157,7 +179,7 @@ class SceneReference:
         c = cells if ignore is None else cells[~ignore]
         if r.size < 4:
             return 1.0, 0.0
-        a, b = float(np.median(c / np.maximum(r, 1.0))), 0.0
+        a, b = median(c / np.maximum(r, 1.0)), 0.0
         keep = np.abs(c - a * r) <= 2.0 * self.threshold
         n = int(np.count_nonzero(keep))
         if n >= 4:
@@ -184,7 +206,7 @@ class SceneReference:
         fg = np.abs(cells - (a * ref + b)) > self.threshold
         if self.ignore is not None and self.ignore.shape == cells.shape:
             fg &= ~self.ignore
-        share = float(fg.mean())
+        share = share_set(fg)
         if share > self.STALE_SHARE:
             return None, share
         return close_cells(fg), share
@@ -357,7 +379,7 @@ class MicroMotion:
         changed = np.abs(cells - before) > self.threshold
         if self.ignore is not None and self.ignore.shape == changed.shape:
             changed &= ~self.ignore
-        share = float(changed.mean())
+        share = share_set(changed)
         if share == 0.0 or share > 0.3:  # nothing, or a global change (not a person)
             return []
         return [b for b in components(close_cells(changed)) if b.cells >= self.min_cells]
