@@ -16,7 +16,9 @@ and 1920x1080 (``--stream-frames`` frames at 10 fps, and a 2 s cut of it), then
   interpreter; marginal = the full file minus the 2 s cut (start-up and
   imports), each the best of ``--repeats`` runs. Target <= 1.10.
 
-Part 2, engine: frames are decoded once and kept in memory at 640x360 and 1280x720, then:
+Part 2, engine: frames are decoded once and kept in memory at 640x360 and 1280x720 as
+the pipeline sees them (yuv420p, the grey view of the luma plane and its black level,
+``frames.make_frame``; no RGB), then:
 
 * motion: downscale + normalise + motion stage, per frame;
 * presence confirmation: one OpenCV Haar face check (it runs at most 2x/s);
@@ -46,7 +48,6 @@ import tempfile
 import time
 
 import av
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("custom_components") is None:
@@ -54,7 +55,7 @@ if importlib.util.find_spec("custom_components") is None:
 
 from custom_components.smart_play.vision.container import setup_decoder  # noqa: E402
 from custom_components.smart_play.vision.engine import EngineConfig, OccupancyEngine  # noqa: E402
-from custom_components.smart_play.vision.frames import iter_file_frames, luma_of  # noqa: E402
+from custom_components.smart_play.vision.frames import iter_file_frames, luma_of, make_frame  # noqa: E402
 from custom_components.smart_play.vision.motion import (  # noqa: E402
     MotionDetector,
     components,
@@ -69,30 +70,41 @@ from custom_components.smart_play.vision.types import Frame  # noqa: E402
 DEFAULT_CLIP = ROOT / "tests" / "data" / "one-by-one-person-detection.mp4"
 
 
-def load_frames(path: Path, size: tuple[int, int], count: int, skip: int = 0) -> list[np.ndarray]:
-    """Decode ``count`` frames (after ``skip``) scaled to ``size`` (w, h)."""
-    out: list[np.ndarray] = []
+def load_frames(path: Path, size: tuple[int, int], count: int, skip: int = 0) -> list[Frame]:
+    """Decode ``count`` frames (after ``skip``) scaled to ``size`` (w, h), as the pipeline's Frames.
+
+    Each is a yuv420p picture (what H.264 cameras deliver) wrapped by
+    :func:`make_frame` as the sources do: the grey view of its luma plane,
+    its black level, and the decoded frame for an RGB picture on demand.
+    """
+    out: list[Frame] = []
     with av.open(str(path)) as container:
         for index, frame in enumerate(container.decode(video=0)):
             if index < skip:
                 continue
-            out.append(frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray())
+            scaled = frame.reformat(width=size[0], height=size[1], format="yuv420p")
+            out.append(make_frame(scaled, 0.0, 0.0))
             if len(out) >= count:
                 break
     return out
 
 
-def h264(frames: list[np.ndarray], fps: int = 10) -> bytes:
+def at(frame: Frame, pts: float) -> Frame:
+    """The same picture as ``frame`` at stream time ``pts`` (the grey view, nothing converted)."""
+    return Frame(None, pts, 0.0, gray=frame.gray, black=frame.black)
+
+
+def h264(frames: list[Frame], fps: int = 10) -> bytes:
     """Encode frames to an in-memory H.264 MP4 (veryfast, CRF 23, like a camera stream)."""
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
-        stream.width = frames[0].shape[1]
-        stream.height = frames[0].shape[0]
+        stream.width = frames[0].gray.shape[1]
+        stream.height = frames[0].gray.shape[0]
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": "23", "preset": "veryfast", "g": str(fps * 2)}
-        for index, image in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+        for index, picture in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(picture.image, format="rgb24")
             frame.pts = index
             frame.time_base = Fraction(1, fps)
             for packet in stream.encode(frame):
@@ -114,8 +126,8 @@ def time_decode(data: bytes) -> tuple[float, int]:
     return (time.process_time() - start) / max(count, 1), count
 
 
-def per_frame(fn, frames: list[np.ndarray], repeat: int = 1) -> float:
-    """Mean CPU seconds per call of ``fn(index, image)``."""
+def per_frame(fn, frames: list[Frame], repeat: int = 1) -> float:
+    """Mean CPU seconds per call of ``fn(index, frame)``."""
     gc.collect()
     start = time.process_time()
     n = 0
@@ -126,37 +138,40 @@ def per_frame(fn, frames: list[np.ndarray], repeat: int = 1) -> float:
     return (time.process_time() - start) / n
 
 
-def bench_size(frames: list[np.ndarray], fps: float) -> dict[str, float]:
+def bench_size(frames: list[Frame], fps: float) -> dict[str, float]:
     """All per-frame costs for one frame size (seconds)."""
-    height, width = frames[0].shape[:2]
+    height, width = frames[0].gray.shape[:2]
     factor = downscale_factor(height, width)
     res: dict[str, float] = {}
-    res["downscale"] = per_frame(lambda i, im: normalise(downscale_gray(im, factor)), frames)
+    res["downscale"] = per_frame(
+        lambda i, fr: normalise(downscale_gray(fr.gray, factor, fr.black)), frames
+    )
     motion = MotionDetector()
     res["motion"] = per_frame(
-        lambda i, im: motion.update(*normalise(downscale_gray(im, factor))), frames
+        lambda i, fr: motion.update(*normalise(downscale_gray(fr.gray, factor, fr.black))),
+        frames,
     )
 
     def run_engine(use_opencv: bool) -> float:
         engine = OccupancyEngine(EngineConfig(use_opencv=use_opencv))
         # Warm up (the first frames allocate the models).
-        for index, image in enumerate(frames[:20]):
-            engine.process(Frame(image, index / fps, 0.0))
+        for index, frame in enumerate(frames[:20]):
+            engine.process(at(frame, index / fps))
         base = 20 / fps
-        return per_frame(lambda i, im: engine.process(Frame(im, base + i / fps, 0.0)), frames)
+        return per_frame(lambda i, fr: engine.process(at(fr, base + i / fps)), frames)
 
     res["pipeline_numpy"] = run_engine(False)
     cv2 = opencv()
     if cv2 is not None:
         res["pipeline_opencv"] = run_engine(True)
         face = FaceConfirmer(cv2)
-        res["face_check"] = per_frame(lambda i, im: face.detect(float(i), im), frames[:60])
+        res["face_check"] = per_frame(lambda i, fr: face.detect(float(i), fr.gray), frames[:60])
     # Still-person check of the numpy path (reference foreground + components).
-    cells = [cell_means(normalise(downscale_gray(im, factor))[0]) for im in frames]
+    cells = [cell_means(normalise(downscale_gray(fr.gray, factor, fr.black))[0]) for fr in frames]
     ref = SceneReference()
     ref.seed(cells[0], trusted=True)
 
-    def still_check(i: int, _im: np.ndarray) -> None:
+    def still_check(i: int, _fr: Frame) -> None:
         fg, _share = ref.foreground(cells[i])
         if fg is not None:
             components(fg)
@@ -175,26 +190,26 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def bench_memory(frames: list[np.ndarray], total: int, fps: float) -> list[tuple[int, float]]:
+def bench_memory(frames: list[Frame], total: int, fps: float) -> list[tuple[int, float]]:
     """RSS after every 2,000 of ``total`` frames through one engine."""
     engine = OccupancyEngine(EngineConfig())
     points: list[tuple[int, float]] = []
     for index in range(total):
-        engine.process(Frame(frames[index % len(frames)], index / fps, 0.0))
+        engine.process(at(frames[index % len(frames)], index / fps))
         if index % 2000 == 1999:
             gc.collect()
             points.append((index + 1, rss_mib()))
     return points
 
 
-def bench_eight_sources(frames: list[np.ndarray], seconds: int = 10) -> float:
+def bench_eight_sources(frames: list[Frame], seconds: int = 10) -> float:
     """CPU share of one core for 8 engines analysing 5 fps each (engine only)."""
     engines = [OccupancyEngine(EngineConfig()) for _ in range(8)]
     start_cpu = time.process_time()
     for tick in range(seconds * 5):
         t = tick / 5.0
         for k, engine in enumerate(engines):
-            engine.process(Frame(frames[(tick * 2 + k * 37) % len(frames)], t, 0.0))
+            engine.process(at(frames[(tick * 2 + k * 37) % len(frames)], t))
     return (time.process_time() - start_cpu) / seconds
 
 
@@ -345,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_streams(args.clip, sizes, args.stream_frames, max(1, args.repeats))
     print(f"clip {args.clip.name}, {args.frames} frames from 20 s in (people moving and standing)")
     results: dict[str, dict[str, float]] = {}
-    cache: dict[str, list[np.ndarray]] = {}
+    cache: dict[str, list[Frame]] = {}
     for size in ((640, 360), (1280, 720)):
         frames = load_frames(args.clip, size, args.frames, skip=200)
         cache[f"{size[0]}x{size[1]}"] = frames
