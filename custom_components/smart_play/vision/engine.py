@@ -15,9 +15,10 @@ constant is in seconds of stream time, so 1 fps and 15 fps decide alike):
    empty-room reference is re-taken around them;
 3. who moves: where nobody is known to be, motion must span
    ``min_height`` of the picture (by sensitivity; a cat is not an arrival);
-   in an EMPTY room it must change the picture in two frames (one below
-   1.7 fps), and the confirming change must not be a lighting step (all
-   brighter or all darker: a lamp, the sun, a screen waking);
+   in an EMPTY room it must have gone on for ENTRY_SPAN s (one more frame
+   at 10 fps, none at 5 fps and below) as a solid region, and the
+   confirming change must not be a lighting step (all brighter or all
+   darker with the room's texture kept: a lamp, the sun, a screen waking);
 4. still-person evidence when nothing moves (see :mod:`.presence`):
    foreground against the empty-room reference (compared through a robust
    brightness fit, so dimmed lights or an IR switch do not matter) where a
