@@ -773,6 +773,27 @@ def lights_down() -> Scenario:
     )
 
 
+def lamp_while_present() -> Scenario:
+    """A lamp across the room goes on while the person stands at the table; she leaves later."""
+    h, w = _shape()
+    # The same eighth of the picture as lamp-on-off-empty: left of the table, away from her.
+    gain = _soft_rect((h, w), 10, 60, w // 2 - 40, h // 4 + 15, 6)
+    on, ramp = 20.0, 3 / clip_fps(OBO)
+
+    def effect(t: float, frame: np.ndarray, _rng: np.random.Generator) -> np.ndarray:
+        level = _ramp(t, on, ramp)
+        return frame * (1.0 + 0.8 * level * gain[..., None]) if level > 0 else frame
+
+    return _visit_with(
+        "lamp-on-while-present-then-leave",
+        "Person 1 of one-by-one walks in and stands at the table (real frames); at 20 s a lamp "
+        "across the room brightens one eighth of the picture (left of the table) by 80 % over "
+        "3 frames and stays on; she stays, then walks out through the bottom edge.",
+        effect,
+        "lighting",
+    )
+
+
 def _bump(frame: np.ndarray, dx: int, dy: int) -> np.ndarray:
     shifted = np.roll(frame, (dy, dx), axis=(0, 1))
     if dy > 0:
@@ -864,6 +885,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "leave-through-middle": leave_middle,
     "large-person-leaving": large_person,
     "lights-down-then-leave": lights_down,
+    "lamp-on-while-present-then-leave": lamp_while_present,
     "camera-bump-empty": bump_empty,
     "camera-bump-occupied": bump_occupied,
     "ir-switch-empty": ir_empty,

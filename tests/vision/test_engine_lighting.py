@@ -145,3 +145,22 @@ def test_a_camera_bump_while_she_stands_does_not_keep_the_room_occupied(
     assert empty[0] - leave <= bound
     after = [r.state for r in results if r.t >= empty[0]]
     assert Occupancy.OCCUPIED not in after, "the empty room after her is not taken for her"
+
+
+@pytest.mark.parametrize("fps", [3.0, 2.0])
+def test_a_lamp_switched_on_across_the_room_does_not_keep_her_place_after_she_leaves(
+    fps: float,
+) -> None:
+    # Real frames: she stands at the table; at 20 s a lamp lights an eighth of the picture
+    # left of the table (+80 %) and stays on; later she walks out (bench/scenarios.py).
+    scenario = scenarios.build("lamp-on-while-present-then-leave")
+    ((enter, leave),) = scenario.labels()["present"]
+    engine = OccupancyEngine(EngineConfig(use_opencv=False))
+    results = [engine.process(Frame(img, t, 0.0)) for t, img in scenario.frames(fps)]
+    seen = [r for r in results if enter + 0.5 + 1 / fps <= r.t < leave]
+    assert all(r.state is Occupancy.OCCUPIED for r in seen), "she is never dropped"
+    empty = [r.t for r in results if r.t >= leave and r.state is Occupancy.EMPTY]
+    assert empty, "the lit wall is not taken for her once she has gone"
+    assert empty[0] - leave <= 2.0 + 1.0 + 1 / fps
+    after = [r.state for r in results if r.t >= empty[0]]
+    assert Occupancy.OCCUPIED not in after, "the lamp never resumes the music"

@@ -43,3 +43,23 @@ def test_a_still_timeout_does_not_teach_the_person_to_the_empty_room() -> None:
     empty = [r.t for r in results if r.t >= gone and r.state is Occupancy.EMPTY]
     assert empty, "the place they stood was not learned as empty room: they can leave"
     assert empty[0] <= gone + 2.0 + 1.0
+
+
+def test_a_thing_left_at_the_still_timeout_does_not_occupy_the_room_when_the_camera_returns() -> (
+    None
+):
+    engine = OccupancyEngine(EngineConfig(use_opencv=False, startup_quiet=3.0, still_timeout=15.0))
+    t0 = run(engine, [None] * 40)[-1].t + 1 / FPS
+    # Something carried in and left standing there: never moves again, the still timeout empties.
+    results = run(engine, walk(-BLOCK_W + 5, 140, 15) + [140] * 200, start=t0)
+    assert results[-1].state is Occupancy.EMPTY
+    t1 = results[-1].t + 1 / FPS
+    engine.set_unknown(t1, "camera lost")
+    # The camera comes back 5 s later: the thing is still there, nobody is.
+    results = run(engine, [140] * 100, start=t1 + 5.0)
+    assert Occupancy.EMPTY in [r.state for r in results]
+    assert all(r.state is not Occupancy.OCCUPIED for r in results), "no resume into an empty room"
+    # If it was a person after all, moving brings them back.
+    t2 = results[-1].t + 1 / FPS
+    results = run(engine, walk(140, 200, 8) + [200] * 20, start=t2)
+    assert any(r.state is Occupancy.OCCUPIED for r in results)

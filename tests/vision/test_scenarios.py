@@ -1,7 +1,7 @@
 """Occupancy engine on scenario clips built from real frames (bench/scenarios.py).
 
-Every scenario is real footage of tests/data with ONE controlled change (a lamp,
-a sun patch, a monitor, a cat-sized animal, a camera bump, night mode, dimmed
+Every scenario is real footage of tests/data with ONE controlled change (a lamp
+in the empty room or across the room while someone is there, a sun patch, a monitor, a cat-sized animal, a camera bump, night mode, dimmed
 lights, a person close to the camera or leaving behind the pillar). They are
 written as H.264 clips with labels, decoded and scored exactly like the shared
 clips and the held-back ones (bench/evaluate.py), numpy path, default delay 2 s.
@@ -45,6 +45,7 @@ WITH_PERSON = [
     "lights-down-then-leave",
     "camera-bump-occupied",
     "ir-switch-person-then-leave",
+    "lamp-on-while-present-then-leave",
 ]
 READER = "still-reader-30min"
 READER_FPS = 2.0  # the 30-min reader is written at 2 fps here (full rate: bench/evaluate.py)

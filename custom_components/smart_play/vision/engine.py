@@ -101,6 +101,9 @@ REF_TAU = 0.95  # s: time constant of the empty-room reference while EMPTY and c
 STARTUP_TAU = 0.45  # s: same for the provisional start-up reference
 QUIET_TRUST = 4.0  # s of start-up without any evidence after which an arrival trusts the reference
 LIGHT_SIGN = 0.95  # share of changed pixels changing the same way that marks a lighting step
+LIGHT_SIGN_AWAY = 0.8  # the same for light changing away from a person present
+LIGHT_CORR = 0.8  # a lit area keeps at least this correlation with how it looked before
+FLAT = 2.0  # grey levels of spread below which an area has no texture to compare
 LIGHT_SPREAD = 0.45  # std of log(new/old) brightness over the changed pixels of a lighting step
 BUMP_SHARE = 0.2  # share of cells in motion that makes the engine check for a camera shift
 BUMP_MIN = 2.0  # % of cells in motion that make it check when spread all over the picture
@@ -280,6 +283,21 @@ def _spread_change(motion: MotionResult) -> bool:
     )
 
 
+def _same_texture(now: np.ndarray, old: np.ndarray) -> bool:
+    """Whether ``now`` shows the texture of ``old`` (light on the same things, not new things).
+
+    Correlation of the two pictures at least LIGHT_CORR; on a flat area (no
+    texture to compare) only a flat result counts as the same.
+    """
+    a = now - float(now.mean())
+    b = old - float(old.mean())
+    var_a, var_b = float(np.vdot(a, a)), float(np.vdot(b, b))
+    flat = FLAT * FLAT * a.size
+    if var_b <= flat:
+        return var_a <= flat * 4.0
+    return float(np.vdot(a, b)) >= LIGHT_CORR * math.sqrt(var_a * var_b)
+
+
 def _near(blob: Blob, area: Blob, grow: int) -> bool:
     """Whether ``blob`` overlaps ``area`` grown by ``grow`` cells."""
     return (
@@ -342,6 +360,8 @@ class OccupancyEngine:
         self._still_box: Blob | None = None  # foreground where the person last stood still
         self._still_moved = False  # motion started at the still box since it was set
         self._doubt: Blob | None = None  # place of a "still person" dropped by the still timeout
+        self._still_fg: np.ndarray | None = None  # foreground of this frame's still-person check
+        self._lit: np.ndarray | None = None  # cells changed by light away from the person
         self._still_timed_out = False
         self._shift = (0.0, 0.0)  # picture shift (x, y, small pixels) of a camera bump this frame
         self._prev_cells: np.ndarray | None = None  # cell means of the previous frame
@@ -429,6 +449,7 @@ class OccupancyEngine:
         """Forget background, reference and track; next frames re-learn (state UNKNOWN)."""
         self._motion.reset()
         self._reference.reset()
+        self._lit = None
         self._track.reset()
         self._still_box = None
         self._last_alive = None
@@ -563,9 +584,12 @@ class OccupancyEngine:
             keep = raw[~ignore]
             small, mean = normalise(gray, float(keep.mean()) if keep.size else None)
             cells = raw * np.float32(128.0 / max(mean, 4.0))
+        background = self._motion.background
+        background = None if background is None else background.copy()  # updated in place
         motion = self._motion.update(small, mean, self._last_dt)
         state = self._sm.state
         motion = self._global_change(state, motion, small, mean, cells)
+        motion = self._light_elsewhere(state, motion, small, background)
         self._shift = (0.0, 0.0)
         if self._reference.cells is None:
             self._reference.seed(cells, trusted=False, pixels=small)
@@ -631,6 +655,8 @@ class OccupancyEngine:
         new_state = self._sm.state
 
         self._still_timed_out = stale_reason is not None
+        if presence and reason == "motion":
+            self._still_fg = None  # no reference comparison in this frame
         self._learn(
             before=state,
             state=new_state,
@@ -779,6 +805,116 @@ class OccupancyEngine:
                 keep = bounding(motion.blobs) if motion.blobs else None
                 ref.relearn(cells, keep, self._shift, pixels=small)
         return motion
+
+    def _light_elsewhere(
+        self,
+        state: Occupancy,
+        motion: MotionResult,
+        small: np.ndarray,
+        background: np.ndarray | None,
+    ) -> MotionResult:
+        """Drop motion away from the person that is only light changing (a lamp across the room).
+
+        While someone is in the room, a lamp switched on (or off) elsewhere, a
+        sunlight patch or a screen waking changes the picture like motion for
+        a few frames. Where it changed, everything got brighter (or darker) by
+        about the same ratio: at least LIGHT_SIGN_AWAY of the clearly changed
+        pixels the same way (less than LIGHT_SIGN: the brighter lamp darkens the
+        rest of the normalised picture a little), the spread of log(new/old) below LIGHT_SPREAD, and the
+        room's texture still there (see ``_same_texture``), against the motion
+        background. Such a region more than NEAR cells from the
+        person's place is no person moving: it does not join the person's
+        track, so it can never hold the room once they leave (the reference
+        takes it in, see :meth:`_absorb_elsewhere`). Someone else walking in
+        shows mixed changes and their own texture, and still counts.
+        """
+        if state is not Occupancy.OCCUPIED or not motion.blobs:
+            return motion
+        places = [a for a in (self._track.region, self._still_box) if a is not None]
+        bg = background
+        if not places or bg is None or bg.shape != small.shape or motion.global_change:
+            return motion
+        thr = 0.5 * self._motion.threshold
+        kept: list[Blob] = []
+        for blob in motion.blobs:
+            if any(_near(blob, a, NEAR) for a in places):
+                kept.append(blob)
+                continue
+            part = (slice(blob.y0 * CELL, blob.y1 * CELL), slice(blob.x0 * CELL, blob.x1 * CELL))
+            now, old = small[part], bg[part]
+            diff = now - old
+            up, down = diff > thr, diff < -thr
+            n_up, n_down = int(np.count_nonzero(up)), int(np.count_nonzero(down))
+            changed = up | down
+            if n_up + n_down and max(n_up, n_down) < LIGHT_SIGN_AWAY * (n_up + n_down):
+                kept.append(blob)
+                continue
+            if n_up + n_down:
+                ratio = np.log(np.maximum(now[changed], 4.0) / np.maximum(old[changed], 4.0))
+                if float(ratio.std()) > LIGHT_SPREAD or not _same_texture(now, old):
+                    kept.append(blob)
+        if len(kept) == len(motion.blobs):
+            return motion
+        lit = self._lit
+        if lit is None or lit.shape != (bg.shape[0] // CELL, bg.shape[1] // CELL):
+            lit = np.zeros((bg.shape[0] // CELL, bg.shape[1] // CELL), dtype=bool)
+        for blob in motion.blobs:
+            if blob not in kept:
+                lit[max(0, blob.y0 - 1) : blob.y1 + 1, max(0, blob.x0 - 1) : blob.x1 + 1] = True
+        self._lit = lit
+        return MotionResult(motion.score, kept, motion.global_change, motion.cells)
+
+    def _unlit(self, fg: np.ndarray | None) -> np.ndarray | None:
+        """Foreground without the cells a light change away from the person lit (see above).
+
+        Those cells differ from the empty room only until it has taken the
+        light in; they never join the person's still place meanwhile.
+        """
+        lit = self._lit
+        if fg is None or lit is None:
+            return fg
+        if lit.shape != fg.shape:
+            self._lit = None
+            return fg
+        if not (lit & fg).any():  # the empty room has taken all of the light in
+            self._lit = None
+            return fg
+        out: np.ndarray = fg & ~lit
+        return out
+
+    def _absorb_elsewhere(self, cells: np.ndarray, small: np.ndarray) -> None:
+        """Learn a change of the room away from the person while they are there.
+
+        A lamp switched on across the room (or a curtain drawn, a chair pushed
+        by someone else) while a person sits still is part of the empty room
+        from then on: where it differs from the empty-room reference more than
+        NEAR cells away from the person's place, with nothing else moving in
+        the room, the calm cells outside that place are blended into the
+        reference (time constant REF_TAU: gone within a few seconds), so when
+        the person leaves it cannot keep the room occupied. The person's place
+        (and a place dropped by the still timeout) is never learned here.
+        """
+        ref = self._reference
+        fg = self._still_fg
+        if not ref.trusted or fg is None or fg.shape != cells.shape or self._entry_seen:
+            return
+        places = [a for a in (self._track.region, self._still_box, self._doubt) if a is not None]
+        if not places:
+            return
+        away = np.ones(cells.shape, dtype=bool)
+        for area in places:
+            away[
+                max(0, area.y0 - NEAR) : area.y1 + NEAR, max(0, area.x0 - NEAR) : area.x1 + NEAR
+            ] = False
+        lit = self._lit
+        if lit is not None and lit.shape == away.shape:
+            away |= lit
+        if not (fg & away).any():
+            return
+        calm = self._calm_cells(cells)
+        if calm is None:
+            return
+        ref.learn(cells, _blend(self._last_dt, REF_TAU), calm & away, pixels=small)
 
     def _moved_with_camera(self, small: np.ndarray, mean: float, state: Occupancy) -> MotionResult:
         """Motion of a frame in which the camera moved: what moved against the moved picture.
@@ -968,6 +1104,8 @@ class OccupancyEngine:
     ) -> tuple[bool, str, Blob | None]:
         """Evidence for a person who does not move right now."""
         fg, _share = self._reference.foreground(cells)
+        self._still_fg = fg
+        fg = self._unlit(fg)
         track = self._track
         region = track.region
         if region is not None:
@@ -1000,7 +1138,7 @@ class OccupancyEngine:
             return False, "", None
         if fg is not None and self._reference.trusted:
             # Back from UNKNOWN with a known empty room: whatever stands out is a person.
-            big = [b for b in components(fg) if b.cells >= 4]
+            big = [b for b in components(fg) if b.cells >= 4 and not self._left_thing(b)]
             if big:
                 union = bounding(big)
                 track.region = union
@@ -1031,6 +1169,19 @@ class OccupancyEngine:
         if last is not None and t - last <= self._micro.lag:
             return []
         return self._micro.changes_since(t, cells, self._micro.MIN_AGE)
+
+    def _left_thing(self, blob: Blob) -> bool:
+        """Whether ``blob`` lies on a place the still timeout dropped (a thing left behind).
+
+        After "no movement for still_timeout s" that place is taken for a thing
+        (a bag, a coat on the chair) until something moves there: when the
+        camera comes back (or analysis restarts with the learned room), it is
+        not a person sitting there, so it does not resume the music into an
+        empty room and hold it for another still_timeout. A person who was
+        that still shows when they move, as before.
+        """
+        doubt = self._doubt
+        return doubt is not None and _near(blob, doubt, 0)
 
     def _check_alive(self, t: float, cells: np.ndarray) -> tuple[bool, str | None]:
         """Drop "still person" evidence that never moved for ``still_timeout`` s.
@@ -1130,6 +1281,7 @@ class OccupancyEngine:
                 self._track.reset()
                 self._still_box = None
                 self._last_alive = None
+                self._lit = None
             elif global_change:
                 ref.seed(cells, trusted=ref.trusted, pixels=small)
             elif not moving:
@@ -1143,6 +1295,8 @@ class OccupancyEngine:
                     calm[doubt.y0 : doubt.y1, doubt.x0 : doubt.x1] = False
                 ref.learn(cells, _blend(self._last_dt, REF_TAU), calm, pixels=small)
                 ref.trusted = trusted
+        elif state is Occupancy.OCCUPIED and not moving and not global_change:
+            self._absorb_elsewhere(cells, small)
         elif (
             state is Occupancy.UNKNOWN
             and not ref.trusted
