@@ -10,9 +10,12 @@ constant is in seconds of stream time, so 1 fps and 15 fps decide alike):
    threshold (higher in a dim picture), 5x5-pixel cells, closing, connected
    components -> motion boxes and score. Global changes are not people: a
    jump of the mean brightness, most of the picture changing at once after a
-   calm frame, or the whole picture shifted by a few pixels (camera bumped,
-   :meth:`OccupancyEngine._camera_moved`). After one with someone present the
-   empty-room reference is re-taken around them;
+   calm frame, or the whole picture shifted by up to a few pixels, to a
+   fraction of a pixel (camera bumped, :meth:`OccupancyEngine._camera_moved`;
+   what still moves against the moved picture is motion). After one with
+   someone present the empty-room reference is re-taken around them (moved
+   with the picture, on the small image); a light change away from a person
+   present is no motion and is learned into the reference while they stay;
 3. who moves: where nobody is known to be, motion must span
    ``min_height`` of the picture (by sensitivity; a cat is not an arrival);
    in an EMPTY room it must have gone on for ENTRY_SPAN s (one more frame
